@@ -40,8 +40,8 @@ export class CogniteFunction extends Schema.Class<CogniteFunction>("CogniteFunct
   secrets: optional(StringMap),
   functionPath: optional(Schema.String),
   envVars: optional(StringMap),
-  cpu: optional(Schema.Number),
-  memory: optional(Schema.Number),
+  cpu: optional(Schema.Number.pipe(Schema.finite())),
+  memory: optional(Schema.Number.pipe(Schema.finite())),
   runtime: optional(Schema.String),
   runtimeVersion: optional(Schema.String),
   error: optional(FunctionBuildError),
@@ -58,38 +58,53 @@ export const RESERVED_SECRET_NAMES: ReadonlyArray<string> = ["token", "indexurl"
 
 const MAX_SECRET_BYTES = 25 * 1024
 
-/** A secret name: lowercase letters, digits and dashes, 1..15 characters, not reserved. */
-export const SecretName = Schema.String.pipe(
-  Schema.pattern(/^[a-z0-9-]{1,15}$/, {
-    message: () => "a secret name is 1..15 lowercase letters, digits or dashes"
-  }),
-  Schema.filter((name) => !RESERVED_SECRET_NAMES.includes(name) || `"${name}" is a reserved secret name`)
-)
+const SECRET_NAME = /^[a-z0-9-]{1,15}$/
 
-/** Function secrets: at most 30, each value kept `Redacted` until it is written to the wire. */
-export const FunctionSecrets = Schema.Record({ key: SecretName, value: Schema.Redacted(Schema.String) }).pipe(
+/** Why a secret name is not accepted, or `undefined`. */
+const secretNameProblem = (name: string): string | undefined =>
+  !SECRET_NAME.test(name)
+    ? `secret name "${name.slice(0, 20)}" is not 1..15 lowercase letters, digits or dashes`
+    : RESERVED_SECRET_NAMES.includes(name)
+    ? `"${name}" is a reserved secret name`
+    : undefined
+
+/**
+ * Function secrets: at most 30, names of 1..15 lowercase letters, digits or dashes (not reserved), each
+ * value kept `Redacted` until it is written to the wire. A bad name fails: it is never dropped silently.
+ */
+export const FunctionSecrets = Schema.Record({ key: Schema.String, value: Schema.Redacted(Schema.String) }).pipe(
   Schema.filter((secrets) => {
     const entries = Object.entries(secrets)
     if (entries.length > 30) return `a function has at most 30 secrets, got ${entries.length}`
     for (const [name, value] of entries) {
+      const problem = secretNameProblem(name)
+      if (problem !== undefined) return problem
       if (utf8Length(name) > MAX_SECRET_BYTES || utf8Length(Redacted.value(value)) > MAX_SECRET_BYTES) {
         return `secret "${name}": name and value are at most 25 kB each`
       }
     }
     return true
+  }, {
+    arbitrary: () => (fc) =>
+      fc.dictionary(fc.stringMatching(SECRET_NAME), fc.string({ maxLength: 40 }).map(Redacted.make), {
+        maxKeys: 30
+      }).map((secrets) => {
+        const { token: _token, ...rest } = secrets
+        return rest
+      })
   })
 )
 
 /** Environment variables: at most 100, names of letters, digits and underscores. */
-export const FunctionEnvVars = Schema.Record({
-  key: Schema.String.pipe(
-    Schema.pattern(/^[A-Za-z0-9_]+$/, { message: () => "an env var name is letters, digits and underscores" })
-  ),
-  value: Schema.String
-}).pipe(
+export const FunctionEnvVars = Schema.Record({ key: Schema.String, value: Schema.String }).pipe(
   Schema.filter((vars) => {
-    const n = Object.keys(vars).length
-    return n <= 100 || `a function has at most 100 env vars, got ${n}`
+    const names = Object.keys(vars)
+    if (names.length > 100) return `a function has at most 100 env vars, got ${names.length}`
+    const bad = names.find((name) => !/^[A-Za-z0-9_]+$/.test(name))
+    return bad === undefined || `env var name "${bad.slice(0, 40)}" is not letters, digits and underscores`
+  }, {
+    arbitrary: () => (fc) =>
+      fc.dictionary(fc.stringMatching(/^[A-Za-z0-9_]{1,20}$/), fc.string({ maxLength: 40 }), { maxKeys: 100 })
   })
 )
 
@@ -107,6 +122,10 @@ export const Metadata = Schema.Record({ key: Schema.String, value: Schema.String
       total += k + v
     }
     return total <= 4096 || `metadata is ${total} bytes, at most 4096`
+  }, {
+    arbitrary: () => (fc) =>
+      fc.dictionary(fc.string({ minLength: 1, maxLength: 32 }), fc.string({ maxLength: 200 }), { maxKeys: 16 })
+        .filter((m) => Object.entries(m).every(([k, v]) => utf8Length(k) <= 32 && utf8Length(v) <= 512))
   })
 )
 
@@ -119,6 +138,11 @@ export const FunctionPath = Schema.String.pipe(
     if (path.startsWith("/")) return "functionPath is relative to the root of the zip"
     if (path.split("/").some((part) => part === ".." || part === "")) return "functionPath has an empty or .. segment"
     return path.endsWith(".py") || "functionPath names a Python file ending in .py"
+  }, {
+    arbitrary: () => (fc) =>
+      fc.array(fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/), { minLength: 0, maxLength: 4 }).chain((dirs) =>
+        fc.stringMatching(/^[A-Za-z0-9_]{1,20}$/).map((file) => [...dirs, `${file}.py`].join("/"))
+      )
   })
 )
 

@@ -9,7 +9,7 @@ import { JsonObject, optional } from "./internal/schema.js"
 
 /** An item the API named as missing or duplicated: by id or by external id (either spelling on the wire). */
 export class ItemReference extends Schema.Class<ItemReference>("ItemReference")({
-  id: Schema.optionalWith(Schema.Number, { exact: true }),
+  id: Schema.optionalWith(Schema.Int, { exact: true }),
   externalId: Schema.optionalWith(Schema.String, { exact: true })
 }) {}
 
@@ -17,7 +17,7 @@ export class ItemReference extends Schema.Class<ItemReference>("ItemReference")(
 export const ItemReferenceFromWire = Schema.transform(JsonObject, Schema.typeSchema(ItemReference), {
   strict: true,
   decode: (wire) => {
-    const id = typeof wire.id === "number" ? wire.id : undefined
+    const id = typeof wire.id === "number" && Number.isSafeInteger(wire.id) ? wire.id : undefined
     const xid = typeof wire.externalId === "string"
       ? wire.externalId
       : typeof wire.external_id === "string"

@@ -63,7 +63,7 @@ export class Conflict extends Schema.TaggedError<Conflict>("@effect-cdf/Conflict
 /** 429: a rate or concurrency limit was hit; `retryAfterMillis` is the server's hint when it gave one. */
 export class RateLimited extends Schema.TaggedError<RateLimited>("@effect-cdf/RateLimited")("RateLimited", {
   ...apiFields,
-  retryAfterMillis: Schema.optionalWith(Schema.Number, { exact: true })
+  retryAfterMillis: Schema.optionalWith(Schema.Number.pipe(Schema.finite(), Schema.nonNegative()), { exact: true })
 }) {}
 
 /** 5xx: the service failed. */
@@ -154,7 +154,7 @@ export class PollDeadlineExceeded
   extends Schema.TaggedError<PollDeadlineExceeded>("@effect-cdf/PollDeadlineExceeded")("PollDeadlineExceeded", {
     handle: CallHandle,
     /** How long the client waited, in milliseconds. */
-    waitedMillis: Schema.Number,
+    waitedMillis: Schema.Number.pipe(Schema.finite(), Schema.nonNegative()),
     /** The last status seen. */
     lastStatus: Schema.String
   })

@@ -25,7 +25,7 @@ export class FileMetadata extends Schema.Class<FileMetadata>("FileMetadata")({
   lastUpdatedTime: EpochMillis,
   externalId: optional(ExternalId),
   mimeType: optional(Schema.String),
-  dataSetId: optional(Schema.Number),
+  dataSetId: optional(Schema.Int),
   uploadedTime: optional(EpochMillis)
 }) {}
 

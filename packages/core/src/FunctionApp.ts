@@ -54,7 +54,7 @@ const AppErrorFields = {
   status_code: Schema.Int,
   error_type: Schema.String,
   message: Schema.String,
-  details: optional(Schema.Unknown),
+  details: Schema.optionalWith(Schema.Unknown, { exact: true }),
   headers: optional(Headers)
 }
 

@@ -6,8 +6,10 @@
 import { Schema } from "effect"
 import { openLiteral } from "./internal/schema.js"
 
+const Amount = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
+
 /** A numeric range with a default, as in the `cpuCores` and `memoryGb` limits. */
-export const LimitRange = Schema.Struct({ min: Schema.Number, max: Schema.Number, default: Schema.Number })
+export const LimitRange = Schema.Struct({ min: Amount, max: Amount, default: Amount })
 
 /** The body of `GET /functions/limits`. */
 export class FunctionsLimits extends Schema.Class<FunctionsLimits>("FunctionsLimits")({
