@@ -1,4 +1,31 @@
 /**
+ * A local Cognite Functions service on 127.0.0.1: the same REST API, real JavaScript and Python
+ * handlers, schedules, fault injection and persistence.
+ *
  * @since 0.1.0
  */
-export {}
+
+/** The command line: arguments and the run loop. */
+export * as Cli from "./Cli.js"
+/** The emulator as a layer: options, the running emulator's service. */
+export * as Emulator from "./Emulator.js"
+/** Deploying functions and running calls. */
+export * as Executor from "./Executor.js"
+/** Seeded fault injection rules. */
+export * as Faults from "./Faults.js"
+/** The limits the emulator enforces. */
+export * as Limits from "./Limits.js"
+/** Persistence in a data directory. */
+export * as Persistence from "./Persistence.js"
+/** The REST routes of the emulated project. */
+export * as Routes from "./Routes.js"
+/** The handler runtime: JavaScript workers, Python processes, in-process handlers. */
+export * as Runtime from "./Runtime.js"
+/** Schedules firing on their cron expressions. */
+export * as Scheduler from "./Scheduler.js"
+/** The HTTP front: auth, faults, envelopes, the token endpoint, the admin API. */
+export * as Server from "./Server.js"
+/** The emulator's state. */
+export * as State from "./State.js"
+/** The dev token and the OAuth2 token endpoint. */
+export * as Tokens from "./Tokens.js"

@@ -1,0 +1,266 @@
+/**
+ * The Cognite Functions emulator as a `Layer`: an HTTP server on 127.0.0.1 serving one project's
+ * Functions API, with real handlers, schedules, fault injection and optional persistence. Everything it
+ * starts (server, sockets, call and schedule fibers, workers, processes) stops when its scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-cdf/emulator"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   console.log(emulator.baseUrl, emulator.project, Redacted.value(emulator.token))
+ * })
+ * Effect.runPromise(Effect.provide(program, Emulator.layer({ project: "playground" })))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { FunctionsLimits } from "@effect-cdf/core"
+import { FileSystem, HttpIncomingMessage, HttpRouter } from "@effect/platform"
+import type { HttpServerError } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import type { Scope } from "effect"
+import * as fs from "node:fs"
+import { createServer, type Server } from "node:http"
+import * as Executor from "./Executor.js"
+import * as Faults from "./Faults.js"
+import * as Limits from "./Limits.js"
+import * as Persistence from "./Persistence.js"
+import * as Routes from "./Routes.js"
+import * as Runtime from "./Runtime.js"
+import * as Scheduler from "./Scheduler.js"
+import * as ServerApp from "./Server.js"
+import * as State from "./State.js"
+import * as Tokens from "./Tokens.js"
+
+/** How to start an emulator. Every field is optional. */
+export interface EmulatorOptions {
+  /** The port to listen on; 0 (the default) picks a free one. */
+  readonly port?: number | undefined
+  /** The address to bind; default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** The project name in `/api/v1/projects/{project}`; default `playground`. */
+  readonly project?: string | undefined
+  /** The dev token (always valid); random by default, or the one saved in `dataDir`. */
+  readonly token?: string | undefined
+  /** The client id `/oauth2/token` and client-credential sessions accept; default `emulator-client`. */
+  readonly clientId?: string | undefined
+  /** The client secret `/oauth2/token` accepts; default `emulator-secret`. */
+  readonly clientSecret?: string | undefined
+  /** How long tokens from `/oauth2/token` live, in seconds; default 3600. */
+  readonly tokenTtlSeconds?: number | undefined
+  /** How long a session's nonce can be bound, in seconds; default 60. */
+  readonly nonceTtlSeconds?: number | undefined
+  /** The limits to enforce and report (see `Limits.defaults`). */
+  readonly limits?: Partial<Limits.Limits> | undefined
+  /** The activation status at start; default `activated`. */
+  readonly activation?: "inactive" | "requested" | "activated" | undefined
+  /** How long a requested activation takes, in ms; default 0 (activated at the next status read). */
+  readonly activationDelayMillis?: number | undefined
+  /** A pause before `Deploying` and another before `Ready`, in ms; default 0. */
+  readonly deployDelayMillis?: number | undefined
+  /** Capabilities the caller lacks: their endpoints answer 403. */
+  readonly disabledCapabilities?: ReadonlyArray<Routes.Capability> | undefined
+  /** Fault rules active from the start. */
+  readonly faults?: typeof Faults.FaultPlan.Encoded | undefined
+  /** A directory to persist state in; state survives a restart with the same directory. */
+  readonly dataDir?: string | undefined
+  /** The largest request body, in bytes; default 64 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /** Options of the handler runtime (used by `layer`). */
+  readonly runtime?: Runtime.HandlerRuntime.Options | undefined
+}
+
+/** The default project name. */
+export const DEFAULT_PROJECT = "playground"
+
+/** A running emulator. */
+export class Emulator extends Context.Tag("@effect-cdf/emulator/Emulator")<Emulator, Emulator.Service>() {}
+
+/** A running emulator's service. */
+export declare namespace Emulator {
+  /** A running emulator's service. */
+  export interface Service {
+    /** Where clients reach it, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+    readonly baseUrl: string
+    /** The port it listens on. */
+    readonly port: number
+    /** The project it serves. */
+    readonly project: string
+    /** The dev token: a bearer token that is always valid. */
+    readonly token: Redacted.Redacted<string>
+    /** The client id of the token endpoint. */
+    readonly clientId: string
+    /** The limits it enforces. */
+    readonly limits: Limits.Limits
+    /** Registers a handler run in-process; deploy it with `functionPath: "inprocess:NAME"`. */
+    readonly registerHandler: (name: string, handler: Runtime.InProcessHandler) => Effect.Effect<void>
+    /** Replaces the fault rules. */
+    readonly setFaults: (plan: typeof Faults.FaultPlan.Encoded) => Effect.Effect<void>
+    /** Removes every fault rule. */
+    readonly clearFaults: Effect.Effect<void>
+    /** The fault rules with how often each matched and fired. */
+    readonly faultStats: Effect.Effect<ReadonlyArray<Faults.RuleStats>>
+    /** How many times a function's handler was run (0 when never). */
+    readonly executions: (functionId: number) => Effect.Effect<number>
+    /** Moves the emulator's clock forward, firing the schedules that fall due. */
+    readonly advance: (duration: Duration.DurationInput) => Effect.Effect<void>
+    /** The emulator's current time in epoch milliseconds. */
+    readonly now: Effect.Effect<number>
+    /** Writes the state to `dataDir` now (a no-op without one). */
+    readonly persist: Effect.Effect<void, Persistence.PersistenceError>
+  }
+}
+
+/** Why an emulator could not start. */
+export type StartError = HttpServerError.ServeError | Persistence.PersistenceError
+
+/** Starts an emulator in the current scope, using the `HandlerRuntime` in context. */
+export const make = (
+  options: EmulatorOptions = {}
+): Effect.Effect<Emulator.Service, StartError, Runtime.HandlerRuntime | Scope.Scope> =>
+  Effect.gen(function*() {
+    const project = options.project ?? DEFAULT_PROJECT
+    const host = options.host ?? "127.0.0.1"
+    const limits = Limits.resolve(options.limits)
+    const dataDir = options.dataDir
+    const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
+    const runtime = yield* Runtime.HandlerRuntime
+
+    const state = yield* State.make
+    const { store } = state
+    store.activation = options.activation ?? "activated"
+    let savedToken: string | undefined
+    if (dataDir !== undefined) {
+      fs.mkdirSync(dataDir, { recursive: true })
+      savedToken = yield* Persistence.load(dataDir, store, yield* state.now)
+    }
+    const withState = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, State.State, state)
+
+    const tokens = yield* withState(Tokens.make({
+      devToken: options.token ?? savedToken,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      tokenTtlSeconds: options.tokenTtlSeconds
+    }))
+    const devToken = Redacted.value(tokens.devToken)
+
+    // Registered first, so it runs last: after every call and schedule fiber has stopped.
+    if (dataDir !== undefined) {
+      yield* Effect.addFinalizer(() => Persistence.save(dataDir, store, devToken).pipe(Effect.ignoreLogged))
+    }
+
+    const initialFaults = options.faults === undefined
+      ? undefined
+      : yield* Schema.decodeUnknown(Faults.FaultPlan)(options.faults).pipe(Effect.orDie)
+    const faults = yield* Faults.make(initialFaults)
+    const executor = yield* withState(
+      Executor.make({ limits, deployDelayMillis: options.deployDelayMillis }).pipe(
+        Effect.provideService(Runtime.HandlerRuntime, runtime)
+      )
+    )
+    const scheduler = yield* withState(Scheduler.make.pipe(Effect.provideService(Executor.Executor, executor)))
+
+    let baseUrl = ""
+    const router = yield* Routes.make({
+      project,
+      limits,
+      nonceTtlSeconds: options.nonceTtlSeconds ?? 60,
+      activationDelayMillis: options.activationDelayMillis ?? 0,
+      disabledCapabilities: new Set(options.disabledCapabilities ?? []),
+      baseUrl: () => baseUrl,
+      saveBlob: (fileId, bytes) =>
+        dataDir === undefined
+          ? Effect.void
+          : Persistence.writeAtomic(Persistence.blobPath(dataDir, fileId), bytes).pipe(Effect.ignoreLogged),
+      deleteBlob: (fileId) =>
+        dataDir === undefined
+          ? Effect.void
+          : Effect.sync(() => fs.rmSync(Persistence.blobPath(dataDir, fileId), { force: true })),
+      release: (handler) => runtime.release(handler)
+    }).pipe(
+      withState,
+      Effect.provideService(Executor.Executor, executor),
+      Effect.provideService(Scheduler.Scheduler, scheduler),
+      Effect.provideService(Tokens.Tokens, tokens)
+    )
+    const routerApp = yield* HttpRouter.toHttpApp(router)
+    const app = yield* ServerApp.make({ project, maxBodyBytes }, routerApp).pipe(
+      withState,
+      Effect.provideService(Tokens.Tokens, tokens),
+      Effect.provideService(Faults.Faults, faults),
+      Effect.provideService(Scheduler.Scheduler, scheduler)
+    )
+
+    let nodeServer: Server | undefined
+    const server = yield* NodeHttpServer.make(() => {
+      nodeServer = createServer({ keepAliveTimeout: 5_000 })
+      return nodeServer
+    }, { port: options.port ?? 0, host })
+    const address = server.address
+    const port = address._tag === "TcpAddress" ? address.port : 0
+    const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
+    baseUrl = `http://${urlHost}:${port}`
+    yield* server.serve(
+      Effect.provideService(app, HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytes)))
+    )
+    // Runs before the server's own close: drop every connection, so close does not wait on keep-alives
+    // or on requests blocked waiting for a call.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
+
+    // Restored functions need their handlers prepared again; restored schedules start firing again.
+    for (const [id, stored] of store.functions) {
+      if (Persistence.needsRedeploy(stored.fn)) yield* executor.deploy(id)
+    }
+    for (const id of store.schedules.keys()) yield* scheduler.start(id)
+
+    if (dataDir !== undefined) {
+      let saved = -1
+      yield* Effect.gen(function*() {
+        for (;;) {
+          yield* Effect.sleep(100)
+          if (store.version !== saved) {
+            saved = store.version
+            yield* Persistence.save(dataDir, store, devToken).pipe(Effect.ignoreLogged)
+          }
+        }
+      }).pipe(Effect.forkScoped)
+    }
+
+    const service: Emulator.Service = {
+      baseUrl,
+      port,
+      project,
+      token: tokens.devToken,
+      clientId: tokens.clientId,
+      limits,
+      registerHandler: (name, handler) => runtime.registerInProcess(name, handler),
+      setFaults: (plan) =>
+        Schema.decodeUnknown(Faults.FaultPlan)(plan).pipe(
+          Effect.orDie,
+          Effect.flatMap(faults.set)
+        ),
+      clearFaults: faults.clear,
+      faultStats: faults.stats,
+      executions: (functionId) => Effect.sync(() => store.executions.get(functionId) ?? 0),
+      advance: (duration) => scheduler.advance(Duration.toMillis(Duration.decode(duration))),
+      now: state.now,
+      persist: dataDir === undefined ? Effect.void : Persistence.save(dataDir, store, devToken)
+    }
+    return service
+  })
+
+/** An emulator using the `HandlerRuntime` in context (e.g. a fake one in tests). */
+export const layerWithoutRuntime = (
+  options: EmulatorOptions = {}
+): Layer.Layer<Emulator, StartError, Runtime.HandlerRuntime> => Layer.scoped(Emulator, make(options))
+
+/** An emulator with the real handler runtime (JavaScript workers, Python processes, in-process handlers). */
+export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator, StartError> =>
+  layerWithoutRuntime(options).pipe(Layer.provide(Runtime.layerWith(options.runtime ?? {})))
+
+/** The activation statuses an emulator can start in. */
+export type ActivationStatus = FunctionsLimits.ActivationStatus

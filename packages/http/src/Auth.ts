@@ -1,0 +1,410 @@
+/**
+ * Where the bearer token of every request comes from: a static token, OAuth2 client credentials, or an
+ * Effect of your own. Tokens and client secrets stay `Redacted` from where they enter to the
+ * `Authorization` header; nothing logs, traces or prints them.
+ *
+ * @example
+ * ```ts
+ * import { Auth } from "@effect-cdf/http"
+ * import { Redacted } from "effect"
+ *
+ * const auth = Auth.layerClientCredentials({
+ *   tokenUrl: "https://login.microsoftonline.com/my-tenant/oauth2/v2.0/token",
+ *   clientId: "my-client",
+ *   clientSecret: Redacted.make("my-secret"),
+ *   scopes: ["https://api.cognitedata.com/.default"]
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { AuthenticationFailed, redactSample } from "@effect-cdf/core/Errors"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { Scope } from "effect"
+import {
+  Clock,
+  Config,
+  ConfigError,
+  Context,
+  Data,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Option,
+  Redacted,
+  Ref,
+  Schedule,
+  Schema
+} from "effect"
+import { baseUrlFromEnv } from "./CdfConfig.js"
+import { guarded } from "./internal/transport.js"
+
+/** A token and when it expires (epoch milliseconds of the effect `Clock`). */
+export interface Token {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly expiresAtMillis: number
+}
+
+/** The source of bearer tokens for the CDF API. */
+export class Auth extends Context.Tag("@effect-cdf/http/Auth")<Auth, Auth.Service>() {}
+
+/** The types of the `Auth` service. */
+export declare namespace Auth {
+  /** What a client asks of its token source. */
+  export interface Service {
+    /** A token to send now; a cached token is only handed out while it has `minimumValidity` left. */
+    readonly token: Effect.Effect<Redacted.Redacted<string>, AuthenticationFailed>
+    /**
+     * After the API answered 401 to `rejected`: a fresh token, obtained at most once however many requests
+     * were rejected together. Returns `rejected` itself when no other token can exist (a static token).
+     */
+    readonly refresh: (
+      rejected: Redacted.Redacted<string>
+    ) => Effect.Effect<Redacted.Redacted<string>, AuthenticationFailed>
+  }
+}
+
+/** How a cached token is refreshed. */
+export interface CacheOptions {
+  /** Refresh in the background once less than this is left; requests keep the old token meanwhile. Default 2 min. */
+  readonly refreshWindow?: Duration.DurationInput | undefined
+  /** Never hand out a token with less than this left: wait for a new one instead. Default 30 s. */
+  readonly minimumValidity?: Duration.DurationInput | undefined
+  /** After a failed background refresh, wait this long before trying again. Default 3 s. */
+  readonly retryInterval?: Duration.DurationInput | undefined
+}
+
+/** A token source for one fixed token: `refresh` cannot produce another. */
+export const makeStatic = (token: Redacted.Redacted<string>): Auth.Service => ({
+  token: Effect.succeed(token),
+  refresh: () => Effect.succeed(token)
+})
+
+/** A fixed token, for scripts and tests. */
+export const layerToken = (token: Redacted.Redacted<string>): Layer.Layer<Auth> =>
+  Layer.succeed(Auth, makeStatic(token))
+
+/**
+ * A token source that runs `get` for every request (and again on a 401): for a token your application
+ * already caches and refreshes.
+ */
+export const layerEffect = <E, R>(
+  get: Effect.Effect<Redacted.Redacted<string>, AuthenticationFailed | E, R>
+): Layer.Layer<Auth, never, R> =>
+  Layer.effect(
+    Auth,
+    Effect.map(Effect.context<R>(), (context): Auth.Service => {
+      const token = get.pipe(
+        Effect.catchAll((error) =>
+          error instanceof AuthenticationFailed
+            ? Effect.fail(error)
+            : Effect.fail(new AuthenticationFailed({ description: "the token effect failed" }))
+        ),
+        Effect.provide(context)
+      )
+      return { token, refresh: () => token }
+    })
+  )
+
+interface State {
+  readonly current: Option.Option<Token>
+  readonly inflight: Option.Option<Deferred.Deferred<Token, AuthenticationFailed>>
+  readonly lastFailureMillis: Option.Option<number>
+}
+
+/**
+ * A caching token source over `fetch`: one fetch at a time however many requests wait, a background
+ * refresh inside `refreshWindow`, and no token handed out with less than `minimumValidity` left. Fetches
+ * run in the given scope, so a request that gives up does not cancel the refresh others wait for.
+ */
+export const makeCached = (
+  fetch: Effect.Effect<Token, AuthenticationFailed>,
+  options: CacheOptions = {}
+): Effect.Effect<Auth.Service, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const refreshWindow = Duration.toMillis(options.refreshWindow ?? Duration.minutes(2))
+    const minimumValidity = Duration.toMillis(options.minimumValidity ?? Duration.seconds(30))
+    const retryInterval = Duration.toMillis(options.retryInterval ?? Duration.seconds(3))
+    const state = yield* Ref.make<State>({
+      current: Option.none(),
+      inflight: Option.none(),
+      lastFailureMillis: Option.none()
+    })
+
+    // Starts a fetch unless one is running; either way returns the one to wait for.
+    const start = Effect.uninterruptible(Effect.gen(function*() {
+      const fresh = yield* Deferred.make<Token, AuthenticationFailed>()
+      const deferred = yield* Ref.modify(state, (s): readonly [Deferred.Deferred<Token, AuthenticationFailed>, State] =>
+        Option.isSome(s.inflight) ? [s.inflight.value, s] : [fresh, { ...s, inflight: Option.some(fresh) }])
+      if (deferred === fresh) {
+        yield* fetch.pipe(
+          Effect.onExit((exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Ref.update(state, (s) => ({
+                current: Exit.isSuccess(exit) ? Option.some(exit.value) : s.current,
+                inflight: Option.none(),
+                lastFailureMillis: Exit.isSuccess(exit) ? Option.none() : Option.some(now)
+              }))).pipe(Effect.zipRight(Deferred.done(fresh, exit)))
+          ),
+          Effect.forkIn(scope)
+        )
+      }
+      return deferred
+    }))
+
+    const token = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const s = yield* Ref.get(state)
+      if (Option.isSome(s.current)) {
+        const left = s.current.value.expiresAtMillis - now
+        if (left >= minimumValidity) {
+          const failedRecently = Option.isSome(s.lastFailureMillis) && now - s.lastFailureMillis.value < retryInterval
+          if (left <= refreshWindow && Option.isNone(s.inflight) && !failedRecently) {
+            yield* start
+          }
+          return s.current.value.accessToken
+        }
+      }
+      const deferred = yield* start
+      const fetched = yield* Deferred.await(deferred)
+      return fetched.accessToken
+    })
+
+    const refresh = (rejected: Redacted.Redacted<string>) =>
+      Effect.gen(function*() {
+        const s = yield* Ref.get(state)
+        if (Option.isSome(s.current) && Redacted.value(s.current.value.accessToken) !== Redacted.value(rejected)) {
+          // Another request already replaced the rejected token.
+          return s.current.value.accessToken
+        }
+        const deferred = yield* start
+        const fetched = yield* Deferred.await(deferred)
+        return fetched.accessToken
+      })
+
+    return { token, refresh } satisfies Auth.Service
+  })
+
+/** A caching token source over your own `fetch` (which returns a token and its expiry). */
+export const layerCached = <R>(
+  fetch: Effect.Effect<Token, AuthenticationFailed, R>,
+  options?: CacheOptions
+): Layer.Layer<Auth, never, R> =>
+  Layer.scoped(
+    Auth,
+    Effect.flatMap(Effect.context<R>(), (context) => makeCached(Effect.provide(fetch, context), options))
+  )
+
+/** OAuth2 client-credentials settings. */
+export interface ClientCredentials extends CacheOptions {
+  /** The identity provider's token endpoint. */
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  /** The scopes to ask for, for example `["https://api.cognitedata.com/.default"]`. */
+  readonly scopes: ReadonlyArray<string>
+  /** Extra form fields some identity providers need (for example `audience`). */
+  readonly extraParameters?: Readonly<Record<string, string>> | undefined
+  /** How long one token request may take. Default 30 s. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Retries of a token request that failed transiently (transport, 429, 5xx). Default 2. */
+  readonly retries?: number | undefined
+}
+
+const TokenResponse = Schema.Struct({
+  access_token: Schema.Redacted(Schema.NonEmptyString),
+  expires_in: Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromString), { exact: true })
+})
+
+const OAuthError = Schema.Struct({
+  error: Schema.optional(Schema.String),
+  error_description: Schema.optional(Schema.String)
+})
+
+/** Lifetime assumed when the token endpoint does not say: one hour. */
+const DEFAULT_EXPIRES_IN_SECONDS = 3600
+
+class Transient extends Data.TaggedError("Transient")<{ readonly failure: AuthenticationFailed }> {}
+
+/** One client-credentials token request: a form POST to the token endpoint. */
+export const fetchClientCredentials = (
+  settings: ClientCredentials
+): Effect.Effect<Token, AuthenticationFailed, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const secret = Redacted.value(settings.clientSecret)
+    // Whatever the identity provider says is shown only after the secret is cut out of it.
+    const scrub = (text: string) => redactSample(secret.length > 0 ? text.split(secret).join("<redacted>") : text, 300)
+    const request = HttpClientRequest.post(settings.tokenUrl).pipe(
+      HttpClientRequest.acceptJson,
+      HttpClientRequest.bodyUrlParams({
+        grant_type: "client_credentials",
+        client_id: settings.clientId,
+        client_secret: secret,
+        scope: settings.scopes.join(" "),
+        ...settings.extraParameters
+      })
+    )
+    const once = Effect.gen(function*() {
+      const response = yield* client.execute(request).pipe(
+        Effect.mapError((error) =>
+          new Transient({
+            failure: new AuthenticationFailed({
+              description: `the token endpoint could not be reached (${error.reason})`
+            })
+          })
+        )
+      )
+      const text = yield* response.text.pipe(
+        Effect.mapError(() =>
+          new Transient({
+            failure: new AuthenticationFailed({
+              status: response.status,
+              description: "the token endpoint's answer could not be read"
+            })
+          })
+        )
+      )
+      if (response.status < 200 || response.status >= 300) {
+        const body = Schema.decodeUnknownOption(Schema.parseJson(OAuthError))(text)
+        const said = Option.match(body, {
+          onNone: () => "",
+          onSome: (b) => [b.error, b.error_description].filter((s) => s !== undefined && s !== "").join(": ")
+        })
+        const failure = new AuthenticationFailed({
+          status: response.status,
+          description: said.length > 0 ? scrub(said) : "the token endpoint refused the request"
+        })
+        return yield* response.status === 429 || response.status >= 500
+          ? Effect.fail(new Transient({ failure }))
+          : Effect.fail(failure)
+      }
+      const decoded = Schema.decodeUnknownOption(Schema.parseJson(TokenResponse))(text)
+      if (Option.isNone(decoded)) {
+        return yield* new AuthenticationFailed({
+          status: response.status,
+          description: "the token endpoint's answer has no access_token"
+        })
+      }
+      const now = yield* Clock.currentTimeMillis
+      const expiresIn = decoded.value.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS
+      return {
+        accessToken: decoded.value.access_token,
+        expiresAtMillis: now +
+          (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_EXPIRES_IN_SECONDS) * 1000
+      } satisfies Token
+    }).pipe(
+      Effect.timeoutFail({
+        duration: settings.requestTimeout ?? Duration.seconds(30),
+        onTimeout: () =>
+          new Transient({ failure: new AuthenticationFailed({ description: "the token request timed out" }) })
+      })
+    )
+    return yield* once.pipe(
+      guarded,
+      Effect.retry({
+        while: (error) => error._tag === "Transient",
+        schedule: Schedule.exponential(Duration.millis(500)),
+        times: Math.max(0, settings.retries ?? 2)
+      }),
+      Effect.catchTag("Transient", (error) => Effect.fail(error.failure))
+    )
+  }).pipe(Effect.withSpan("cdf.Auth.clientCredentials", { attributes: { "oauth.client_id": settings.clientId } }))
+
+/** OAuth2 client credentials: tokens cached, refreshed before expiry, one request at a time. */
+export const layerClientCredentials = (
+  settings: ClientCredentials
+): Layer.Layer<Auth, never, HttpClient.HttpClient> => layerCached(fetchClientCredentials(settings), settings)
+
+/** The auth settings read from the environment: a token, or client credentials. */
+export type EnvAuth =
+  | { readonly _tag: "Token"; readonly token: Redacted.Redacted<string> }
+  | { readonly _tag: "ClientCredentials"; readonly settings: ClientCredentials }
+
+/**
+ * Auth from the environment: `COGNITE_TOKEN`, or `COGNITE_CLIENT_ID` + `COGNITE_CLIENT_SECRET` +
+ * `COGNITE_TOKEN_URL` (+ `COGNITE_SCOPES`, space or comma separated, default `{baseUrl}/.default`).
+ */
+export const fromEnv: Config.Config<EnvAuth> = Config.all({
+  token: Config.option(Config.redacted("COGNITE_TOKEN")),
+  clientId: Config.option(Config.nonEmptyString("COGNITE_CLIENT_ID")),
+  clientSecret: Config.option(Config.redacted("COGNITE_CLIENT_SECRET")),
+  tokenUrl: Config.option(
+    Config.string("COGNITE_TOKEN_URL").pipe(Config.mapOrFail((raw) => {
+      try {
+        const url = new URL(raw.trim())
+        return url.protocol === "https:" || url.protocol === "http:"
+          ? Either.right(url.href)
+          : Either.left(ConfigError.InvalidData([], "COGNITE_TOKEN_URL must be an http(s) URL"))
+      } catch {
+        return Either.left(ConfigError.InvalidData([], "COGNITE_TOKEN_URL is not a URL"))
+      }
+    }))
+  ),
+  scopes: Config.option(Config.string("COGNITE_SCOPES"))
+}).pipe(
+  Config.mapOrFail((c): Either.Either<EnvAuth, ConfigError.ConfigError> => {
+    if (Option.isSome(c.token)) {
+      return Redacted.value(c.token.value).trim().length === 0
+        ? Either.left(ConfigError.InvalidData(["COGNITE_TOKEN"], "COGNITE_TOKEN is empty"))
+        : Either.right({ _tag: "Token" as const, token: c.token.value })
+    }
+    const missing = [
+      Option.isNone(c.clientId) ? "COGNITE_CLIENT_ID" : undefined,
+      Option.isNone(c.clientSecret) ? "COGNITE_CLIENT_SECRET" : undefined,
+      Option.isNone(c.tokenUrl) ? "COGNITE_TOKEN_URL" : undefined
+    ].filter((name): name is string => name !== undefined)
+    if (missing.length === 3) {
+      return Either.left(ConfigError.MissingData(
+        ["COGNITE_TOKEN"],
+        "Set COGNITE_TOKEN, or COGNITE_CLIENT_ID, COGNITE_CLIENT_SECRET and COGNITE_TOKEN_URL"
+      ))
+    }
+    if (Option.isNone(c.clientId) || Option.isNone(c.clientSecret) || Option.isNone(c.tokenUrl)) {
+      return Either.left(ConfigError.MissingData(
+        [missing[0] ?? "COGNITE_CLIENT_ID"],
+        `Client credentials need ${missing.join(" and ")} as well`
+      ))
+    }
+    const scopes = Option.map(c.scopes, (raw) => raw.split(/[\s,]+/).filter((s) => s.length > 0))
+    return Either.right({
+      _tag: "ClientCredentials" as const,
+      settings: {
+        clientId: c.clientId.value,
+        clientSecret: c.clientSecret.value,
+        tokenUrl: c.tokenUrl.value,
+        scopes: Option.getOrElse(scopes, () => [] as ReadonlyArray<string>)
+      }
+    })
+  })
+)
+
+/**
+ * The auth layer for settings read by {@link fromEnv}; client credentials without scopes ask for
+ * `{baseUrl}/.default`.
+ */
+export const layerFromSettings = (
+  auth: EnvAuth,
+  baseUrl: string
+): Layer.Layer<Auth, never, HttpClient.HttpClient> =>
+  auth._tag === "Token"
+    ? layerToken(auth.token)
+    : layerClientCredentials(
+      auth.settings.scopes.length > 0 ? auth.settings : { ...auth.settings, scopes: [`${baseUrl}/.default`] }
+    )
+
+/** Auth from the environment variables described at {@link fromEnv}. */
+export const layerConfig = (
+  config: Config.Config<EnvAuth> = fromEnv
+): Layer.Layer<Auth, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const auth = yield* config
+    if (auth._tag === "ClientCredentials" && auth.settings.scopes.length === 0) {
+      return layerFromSettings(auth, yield* baseUrlFromEnv)
+    }
+    return layerFromSettings(auth, "")
+  }))

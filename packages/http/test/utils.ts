@@ -1,0 +1,146 @@
+import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import { Clock, Context, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { gunzipSync } from "node:zlib"
+import { Auth, CdfClient } from "../src/index.js"
+import type { CdfConfig } from "../src/index.js"
+
+/** A request as the fake transport saw it. */
+export interface Seen {
+  readonly method: string
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+  /** The body as text, gunzipped when it was compressed. */
+  readonly body: string | undefined
+  readonly at: number
+}
+
+/** How the fake transport answers one attempt. */
+export type Reply =
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly transport: string }
+  | { readonly hang: true }
+  | { readonly brokenBody: number }
+
+const errorWithCode = (code: string): Error => Object.assign(new Error(`simulated ${code}`), { code })
+
+/** A fake `HttpClient` answering with `handler`, recording every request. */
+export const makeFake = (handler: (seen: Seen, index: number) => Reply | Effect.Effect<Reply>) =>
+  Effect.sync(() => {
+    const requests: Array<Seen> = []
+    const client = HttpClient.make((request, url) =>
+      Effect.gen(function*() {
+        let raw: Uint8Array | undefined
+        if (request.body._tag === "Uint8Array") raw = request.body.body
+        const gz = request.headers["content-encoding"] === "gzip"
+        const body = raw === undefined
+          ? undefined
+          : new TextDecoder().decode(gz ? gunzipSync(raw) : raw)
+        const seen: Seen = {
+          method: request.method,
+          url: new URL(url.href),
+          headers: { ...request.headers },
+          body,
+          at: yield* Clock.currentTimeMillis
+        }
+        requests.push(seen)
+        const out = handler(seen, requests.length - 1)
+        const reply = Effect.isEffect(out) ? yield* out : out
+        if ("hang" in reply) return yield* Effect.never
+        if ("transport" in reply) {
+          const cause = reply.transport === "ECONNREFUSED-aggregate"
+            ? Object.assign(new AggregateError([errorWithCode("ECONNREFUSED"), errorWithCode("ECONNREFUSED")]), {
+              code: "ECONNREFUSED"
+            })
+            : new TypeError("fetch failed", { cause: errorWithCode(reply.transport) })
+          return yield* Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
+        }
+        if ("brokenBody" in reply) {
+          const stream = new ReadableStream({
+            start(controller) {
+              controller.error(errorWithCode("ECONNRESET"))
+            }
+          })
+          return HttpClientResponse.fromWeb(request, new Response(stream, { status: reply.brokenBody }))
+        }
+        const text = reply.body === undefined
+          ? null
+          : typeof reply.body === "string"
+          ? reply.body
+          : JSON.stringify(reply.body)
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(reply.status === 204 ? null : text, { status: reply.status, headers: reply.headers ?? {} })
+        )
+      })
+    )
+    return { client, requests }
+  })
+
+/** The options of the clients under test: a long attempt timeout unless a test is about timeouts. */
+export const testOptions: CdfConfig.Options = {
+  baseUrl: "https://test.cognitedata.com",
+  project: "my-project",
+  appName: "http-tests",
+  attemptTimeout: "1 hour"
+}
+
+/** The token of the static-auth clients under test. */
+export const TOKEN = "canary-token-5f2b9a"
+
+/** A client over a fake transport (static token by default), alive for the test's scope. */
+export const clientOver = (
+  client: HttpClient.HttpClient,
+  options: Partial<CdfConfig.Options> = {},
+  auth: Layer.Layer<Auth.Auth> = Auth.layerToken(Redacted.make(TOKEN))
+) =>
+  Layer.build(
+    CdfClient.layer({ ...testOptions, ...options }).pipe(
+      Layer.provide(auth),
+      Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+    )
+  ).pipe(Effect.map(Context.get(CdfClient.CdfClient)))
+
+const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+
+/**
+ * Runs `effect` to its end under the TestClock: whenever it waits, time jumps to the earliest pending sleep
+ * no further than `horizonMillis` ahead (retry waits; attempt timeouts of the test clients are an hour).
+ */
+export const drive = <A, E>(effect: Effect.Effect<A, E>, horizonMillis = 61_000) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 200_000; i++) {
+      yield* realYield
+      const done = yield* Fiber.poll(fiber)
+      if (Option.isSome(done)) {
+        return yield* Exit.matchEffect(done.value, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
+      }
+      const now = yield* Clock.currentTimeMillis
+      const next = (yield* TestClock.sleeps()).pipe((sleeps) =>
+        Array.from(sleeps).filter((at) => at > now && at <= now + horizonMillis)
+      )
+      if (next.length > 0) yield* TestClock.setTime(Math.min(...next))
+    }
+    return yield* Effect.dieMessage("drive: the effect did not finish")
+  })
+
+/**
+ * Moves the TestClock forward by `millis`, stopping at every pending sleep on the way and letting real
+ * promises settle between steps, so background fibers see each instant in order.
+ */
+export const advance = (millis: number) =>
+  Effect.gen(function*() {
+    const target = (yield* Clock.currentTimeMillis) + millis
+    for (let i = 0; i < 100_000; i++) {
+      yield* realYield
+      yield* realYield
+      const now = yield* Clock.currentTimeMillis
+      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= target)
+      if (next.length === 0) {
+        if (now < target) yield* TestClock.setTime(target)
+        yield* realYield
+        return
+      }
+      yield* TestClock.setTime(Math.min(...next))
+    }
+  })
