@@ -104,7 +104,23 @@ console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.mode
 console.log()
 console.log("| measurement | value |")
 console.log("|---|---|")
-console.log(`| calls completed per second (${CALLS} calls, concurrency ${CONCURRENCY}, warm JS handler) | ${fmt(CALLS / result.seconds)} |`)
-console.log(`| call latency p50 / p95 / max (POST /sessions + POST call + poll byids), ms | ${fmt(percentile(result.latencies, 50))} / ${fmt(percentile(result.latencies, 95))} / ${fmt(Math.max(...result.latencies))} |`)
-console.log(`| deploy to Ready, JS handler, median of ${DEPLOYS} (min / max), ms | ${fmt(percentile(result.jsDeploys, 50))} (${fmt(Math.min(...result.jsDeploys))} / ${fmt(Math.max(...result.jsDeploys))}) |`)
-console.log(`| deploy to Ready, Python handler, median of ${DEPLOYS} (min / max), ms | ${fmt(percentile(result.pyDeploys, 50))} (${fmt(Math.min(...result.pyDeploys))} / ${fmt(Math.max(...result.pyDeploys))}) |`)
+console.log(
+  `| calls completed per second (${CALLS} calls, concurrency ${CONCURRENCY}, warm JS handler) | ${
+    fmt(CALLS / result.seconds)
+  } |`
+)
+console.log(
+  `| call latency p50 / p95 / max (POST /sessions + POST call + poll byids), ms | ${
+    fmt(percentile(result.latencies, 50))
+  } / ${fmt(percentile(result.latencies, 95))} / ${fmt(Math.max(...result.latencies))} |`
+)
+console.log(
+  `| deploy to Ready, JS handler, median of ${DEPLOYS} (min / max), ms | ${fmt(percentile(result.jsDeploys, 50))} (${
+    fmt(Math.min(...result.jsDeploys))
+  } / ${fmt(Math.max(...result.jsDeploys))}) |`
+)
+console.log(
+  `| deploy to Ready, Python handler, median of ${DEPLOYS} (min / max), ms | ${
+    fmt(percentile(result.pyDeploys, 50))
+  } (${fmt(Math.min(...result.pyDeploys))} / ${fmt(Math.max(...result.pyDeploys))}) |`
+)

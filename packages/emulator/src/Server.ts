@@ -238,6 +238,8 @@ export const make = <E, R>(options: ServerOptions, router: HttpApp.Default<E, R>
         }
         const response = yield* router.pipe(
           Effect.catchAllCause((cause) => {
+            // The client went away or the emulator is stopping: not an error of the request.
+            if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
             const failure = Cause.failureOption(cause)
             if (failure._tag === "Some" && failure.value instanceof ApiFailure) {
               return Effect.succeed(failureResponse(failure.value))

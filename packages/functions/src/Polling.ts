@@ -25,6 +25,12 @@ export const FALLBACK_TIMEOUT: Duration.Duration = Duration.minutes(15)
 /** The largest delay a timer can take in Node (2^31-1 ms); longer delays would fire at once. */
 export const MAX_TIMER_MILLIS = 2_147_483_647
 
+/** How long to sleep before the next poll: the schedule's delay, never past the deadline, in whole milliseconds. */
+export const sleepMillis = (delay: Option.Option<number>, now: number, deadline: number): number => {
+  const left = Math.max(0, Math.ceil(deadline - now))
+  return Math.min(Option.getOrElse(delay, () => left), left)
+}
+
 /** A running schedule: each `next` says how long to wait before the next poll, or `None` when it ended. */
 export interface Pacer {
   readonly next: Effect.Effect<Option.Option<number>>
@@ -39,6 +45,24 @@ export const pacer = (schedule: Schedule.Schedule<unknown, unknown>): Effect.Eff
       yield* Ref.set(state, nextState)
       if (ScheduleDecision.isDone(decision)) return Option.none()
       const delay = ScheduleIntervals.start(decision.intervals) - now
-      return Option.some(Math.min(MAX_TIMER_MILLIS, Math.max(0, delay)))
+      // whole milliseconds: fractions add up to a deadline that is never quite reached
+      return Option.some(Math.min(MAX_TIMER_MILLIS, Math.max(1, Math.ceil(delay))))
     })
   }))
+
+/**
+ * The default deadline for waiting on a call: the project's call timeout plus a minute of grace, or 15
+ * minutes plus grace when the limits cannot be read (logged).
+ */
+export const defaultDeadline = <E extends { readonly _tag: string }, R>(
+  limits: Effect.Effect<{ readonly timeoutMinutes: number }, E, R>
+): Effect.Effect<Duration.Duration, never, R> =>
+  limits.pipe(
+    Effect.map((l) => Duration.sum(Duration.minutes(l.timeoutMinutes), DEFAULT_GRACE)),
+    Effect.catchAll((error) =>
+      Effect.logWarning("could not read the project's Functions limits; waiting at most 16 minutes").pipe(
+        Effect.annotateLogs("error", error._tag),
+        Effect.as(Duration.sum(FALLBACK_TIMEOUT, DEFAULT_GRACE))
+      )
+    )
+  )

@@ -9,8 +9,8 @@ import { Session } from "@effect-cdf/core"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
-import type { ConfigError } from "effect"
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import type { ConfigError, Redacted } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
 import { encode } from "./internal/encode.js"
 
 /** Client credentials a session can be created with. */
@@ -134,6 +134,9 @@ export const clientCredentialsFromEnv: Config.Config<Option.Option<ClientCredent
 /** The sessions service with client credentials from the environment, when set. */
 export const layerConfig: Layer.Layer<Sessions, ConfigError.ConfigError, CdfClient> = Layer.effect(
   Sessions,
-  Effect.flatMap(clientCredentialsFromEnv, (credentials) =>
-    make(Option.match(credentials, { onNone: () => ({}), onSome: (clientCredentials) => ({ clientCredentials }) })))
+  Effect.flatMap(
+    clientCredentialsFromEnv,
+    (credentials) =>
+      make(Option.match(credentials, { onNone: () => ({}), onSome: (clientCredentials) => ({ clientCredentials }) }))
+  )
 )

@@ -439,6 +439,7 @@ export const makeWith = (
           yield* Effect.sleep(Duration.millis(delay))
           retryDelayMillis += delay
           lastRetryCost = cost
+          yield* Effect.annotateCurrentSpan({ "cdf.retry_delay_ms": retryDelayMillis })
         }
       })
 

@@ -1,5 +1,5 @@
 /** Endpoints several services share. */
-import { CogniteFunction, ErrorEnvelope, Items } from "@effect-cdf/core"
+import { CogniteFunction, ErrorEnvelope, FunctionsLimits, Items } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
 import { NotFound } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
@@ -55,3 +55,13 @@ export const resolveFunctionId = (client: CdfClient.Service, ref: FunctionRef.Fu
         : retrieveFunction(client, valid).pipe(Effect.map((fn) => fn.id))
     )
   )
+
+/** `GET /functions/limits`. */
+export const fetchLimits = (client: CdfClient.Service) =>
+  client.execute({
+    operation: "cdf.Functions.limits",
+    method: "GET",
+    path: path`/functions/limits`,
+    safety: "safe",
+    schema: FunctionsLimits.FunctionsLimits
+  })

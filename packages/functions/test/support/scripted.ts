@@ -1,0 +1,148 @@
+/**
+ * A scripted CDF for the calls tests: a fake `HttpClient` that routes requests to handlers, records every
+ * request, and the services over it. Time is the `TestClock`'s; `drive` runs an effect to its end by jumping
+ * to each pending sleep.
+ */
+import { Auth, CdfClient } from "@effect-cdf/http"
+import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import { Clock, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { gunzipSync } from "node:zlib"
+import * as Calls from "../../src/Calls.js"
+import * as FunctionApps from "../../src/FunctionApps.js"
+import * as Sessions from "../../src/Sessions.js"
+
+/** A request as the fake saw it. */
+export interface Seen {
+  readonly method: string
+  readonly path: string
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: unknown
+  readonly at: number
+}
+
+/** An answer: JSON with a status, a transport failure (by error code), or never. */
+export type Reply =
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly transport: string }
+  | { readonly hang: true }
+
+/** The project prefix every path starts with. */
+export const PREFIX = "/api/v1/projects/p"
+export const BASE_URL = "https://test.cognitedata.com"
+export const TOKEN = "canary-token-77aa"
+export const NONCE = "canary-nonce-51bf"
+
+export const limits = {
+  timeoutMinutes: 9,
+  cpuCores: { min: 1, max: 1, default: 1 },
+  memoryGb: { min: 1.5, max: 1.5, default: 1.5 },
+  runtimes: ["py311"],
+  responseSizeMb: 1
+}
+
+export const callBody = (id: number, status: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  functionId: 7,
+  status,
+  startTime: 1_000,
+  ...extra
+})
+
+/**
+ * A fake whose `route` answers each request (path without the project prefix); unanswered requests get
+ * 404. The common endpoints (sessions, limits) answer by default.
+ */
+export const scripted = (route: (seen: Seen) => Reply | Effect.Effect<Reply> | undefined) =>
+  Effect.gen(function*() {
+    const requests: Array<Seen> = []
+    const client = HttpClient.make((request, url) =>
+      Effect.gen(function*() {
+        const raw = request.body._tag === "Uint8Array" ? request.body.body : undefined
+        const text = raw === undefined
+          ? undefined
+          : new TextDecoder().decode(request.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw)
+        const seen: Seen = {
+          method: request.method,
+          path: url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) : url.pathname,
+          url: new URL(url.href),
+          headers: { ...request.headers },
+          body: text === undefined || text.length === 0 ? undefined : JSON.parse(text),
+          at: yield* Clock.currentTimeMillis
+        }
+        requests.push(seen)
+        const out = route(seen) ?? defaults(seen)
+        const reply = Effect.isEffect(out) ? yield* out : out
+        if ("hang" in reply) return yield* Effect.never
+        if ("transport" in reply) {
+          const cause = new TypeError("fetch failed", {
+            cause: Object.assign(new Error(`simulated ${reply.transport}`), { code: reply.transport })
+          })
+          return yield* Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
+        }
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(reply.body === undefined ? null : JSON.stringify(reply.body), {
+            status: reply.status,
+            headers: { "content-type": "application/json", ...reply.headers }
+          })
+        )
+      })
+    )
+    const cdf = CdfClient.layer({ baseUrl: BASE_URL, project: "p", attemptTimeout: "1 hour" }).pipe(
+      Layer.provide(Auth.layerToken(Redacted.make(TOKEN))),
+      Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+    )
+    const sessions = Sessions.layer().pipe(Layer.provide(cdf))
+    const services = Layer.mergeAll(Calls.layer, FunctionApps.layer).pipe(
+      Layer.provideMerge(sessions),
+      Layer.provideMerge(cdf)
+    )
+    const context = yield* Layer.build(services)
+    return { requests, context, to: (path: string) => requests.filter((r) => r.path === path) }
+  })
+
+const defaults = (seen: Seen): Reply => {
+  if (seen.path === "/sessions") {
+    return { status: 200, body: { items: [{ id: 99, status: "READY", nonce: NONCE, type: "TOKEN_EXCHANGE" }] } }
+  }
+  if (seen.path === "/functions/limits") return { status: 200, body: limits }
+  return { status: 404, body: { error: { code: 404, message: `no route ${seen.method} ${seen.path}` } } }
+}
+
+const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+
+/** Runs `effect` to its end under the TestClock, jumping to each pending sleep up to `horizonMillis` ahead. */
+export const drive = <A, E>(effect: Effect.Effect<A, E>, horizonMillis = 3_600_000) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 100_000; i++) {
+      yield* realYield
+      const done = yield* Fiber.poll(fiber)
+      if (Option.isSome(done)) {
+        return yield* Exit.matchEffect(done.value, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
+      }
+      const now = yield* Clock.currentTimeMillis
+      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= now + horizonMillis)
+      if (next.length > 0) yield* TestClock.setTime(Math.min(...next))
+    }
+    return yield* Effect.dieMessage("drive: the effect did not finish")
+  })
+
+/** Moves the TestClock forward by `millis`, stopping at each pending sleep and letting real promises settle. */
+export const advance = (millis: number) =>
+  Effect.gen(function*() {
+    const target = (yield* Clock.currentTimeMillis) + millis
+    for (let i = 0; i < 100_000; i++) {
+      yield* realYield
+      yield* realYield
+      const now = yield* Clock.currentTimeMillis
+      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= target)
+      if (next.length === 0) {
+        if (now < target) yield* TestClock.setTime(target)
+        yield* realYield
+        return
+      }
+      yield* TestClock.setTime(Math.min(...next))
+    }
+  })
