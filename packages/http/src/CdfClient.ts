@@ -123,6 +123,8 @@ const RETRY_STATUSES = new Set([502, 503, 504])
 
 interface Prepared {
   readonly request: HttpClientRequest.HttpClientRequest
+  /** Sent without credentials (a signed upload URL). */
+  readonly anonymous: boolean
   readonly description: RequestDescription
   readonly template: string
   /** Secrets the request carries (nonces, client secrets in the body; tokens are added as they are used). */
@@ -185,7 +187,9 @@ export const makeWith = (
         } catch {
           return invalid("url", "not a URL")
         }
-        if (url.origin !== config.origin) {
+        const secure = url.protocol === "https:" ||
+          (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
+        if (url.origin !== config.origin && !(request.anonymous === true && secure)) {
           return Effect.fail(new UntrustedUrl({ origin: url.origin, expectedOrigin: config.origin }))
         }
         if (url.username !== "" || url.password !== "") return invalid("url", "a URL may not carry credentials")
@@ -223,7 +227,7 @@ export const makeWith = (
       Effect.gen(function*() {
         const { template, url } = yield* resolveTarget(request)
         let built = HttpClientRequest.make(request.method)(url, {
-          headers: {
+          headers: request.anonymous === true ? { ...request.headers } : {
             ...request.headers,
             accept: "application/json",
             "cdf-version": request.cdfVersion ?? config.cdfVersion,
@@ -249,6 +253,7 @@ export const makeWith = (
         }
         return {
           request: built,
+          anonymous: request.anonymous === true,
           description: new RequestDescription({ method: request.method, path: url.pathname }),
           template,
           secrets: secretValues(request.body)
@@ -355,15 +360,17 @@ export const makeWith = (
         let authRetried = false
         let refreshed: Redacted.Redacted<string> | undefined
         while (true) {
-          const token = refreshed ?? (yield* auth.token)
+          const token = prepared.anonymous ? undefined : refreshed ?? (yield* auth.token)
           refreshed = undefined
-          if (!prepared.secrets.includes(Redacted.value(token))) prepared.secrets.push(Redacted.value(token))
+          if (token !== undefined && !prepared.secrets.includes(Redacted.value(token))) {
+            prepared.secrets.push(Redacted.value(token))
+          }
           const sentAt = yield* Clock.currentTimeMillis
           const remaining = deadlineAt === undefined ? Infinity : deadlineAt - sentAt
           attempts++
           const outcome = yield* attempt(
             prepared,
-            HttpClientRequest.bearerToken(prepared.request, token),
+            token === undefined ? prepared.request : HttpClientRequest.bearerToken(prepared.request, token),
             Math.min(attemptTimeoutMillis, remaining),
             attempts
           )
@@ -380,7 +387,7 @@ export const makeWith = (
               yield* budget.release(lastRetryCost > 0 ? lastRetryCost : policy.budget.successRefund)
               return { ...outcome, attempts, retryDelayMillis }
             }
-            if (outcome.status === 401 && !authRetried) {
+            if (outcome.status === 401 && !authRetried && token !== undefined) {
               authRetried = true
               const fresh = yield* auth.refresh(token)
               if (Redacted.value(fresh) !== Redacted.value(token)) {

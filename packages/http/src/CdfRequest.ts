@@ -98,6 +98,12 @@ export interface Common {
   readonly query?: Readonly<Record<string, QueryValue>> | undefined
   /** Extra headers, for example `prefer: respond-async`. `authorization` is always the client's own. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Send no credential and no CDF header: for a signed upload URL the Files API hands back, which is
+   * usually on a storage host, not the CDF origin. Such a URL may be on another origin, but only over
+   * `https` (or `http` on loopback); the token is never attached to it.
+   */
+  readonly anonymous?: boolean | undefined
   /** Overrides the client's `cdf-version` header, for example `20230101-beta` for Function Apps. */
   readonly cdfVersion?: string | undefined
   /**

@@ -245,6 +245,41 @@ describe("CdfClient over a loopback socket", () => {
       assert.strictEqual(server.seen[server.seen.length - 2].headers["cdf-version"], "20230101-beta")
     }))
 
+  it.scoped("an anonymous upload goes to a signed URL on another origin with no credential or CDF header", () =>
+    Effect.gen(function*() {
+      const storage = yield* serve((_, res) => json(res, 200, {}))
+      const server = yield* serve((_, res) => json(res, 200, {}))
+      const client = yield* clientAt(server.port)
+      const zip = new Uint8Array([80, 75, 3, 4, 1, 2, 3])
+      const upload = (url: string, anonymous: boolean) =>
+        client.executeRaw({
+          operation: "cdf.Files.upload",
+          method: "PUT",
+          url,
+          anonymous,
+          safety: "unsafe",
+          bytes: { data: zip, contentType: "application/zip" }
+        })
+      const signed = `http://127.0.0.1:${storage.port}/bucket/file.zip?signature=abc`
+      const uploaded = yield* upload(signed, true)
+      assert.strictEqual(uploaded.status, 200)
+      assert.strictEqual(storage.seen.length, 1)
+      const seen = storage.seen[0]
+      assert.deepStrictEqual(Array.from(seen.body), Array.from(zip))
+      assert.strictEqual(seen.headers["content-type"], "application/zip")
+      for (const header of ["authorization", "cdf-version", "x-cdp-sdk", "x-cdp-app"]) {
+        assert.strictEqual(seen.headers[header], undefined, header)
+      }
+      // without `anonymous` the same URL is refused and nothing is sent
+      const refused = yield* Effect.flip(upload(signed, false))
+      assert.strictEqual(refused._tag, "UntrustedUrl")
+      // an anonymous request still refuses plain http to a host that is not loopback
+      const insecure = yield* Effect.flip(upload("http://storage.example.com/file.zip", true))
+      assert.strictEqual(insecure._tag, "UntrustedUrl")
+      assert.strictEqual(storage.seen.length, 1)
+      assert.strictEqual(server.seen.length, 0)
+    }))
+
   it.scoped("a connection reset after the body arrived: an unsafe request is not re-sent, a safe one is", () =>
     Effect.gen(function*() {
       const server = yield* serve((req, res, socket) => {

@@ -1,0 +1,79 @@
+/**
+ * Every service of the SDK in one layer: `Functions`, `Calls`, `Schedules`, `Sessions`, `FunctionApps`,
+ * with the `CdfClient` they share.
+ *
+ * @example
+ * ```ts
+ * import { Calls, CogniteFunctions } from "@effect-cdf/functions"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ *
+ * // COGNITE_BASE_URL or COGNITE_CLUSTER, COGNITE_PROJECT, and COGNITE_TOKEN or the client credentials
+ * const live = CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))
+ *
+ * const program = Effect.gen(function*() {
+ *   const calls = yield* Calls.Calls
+ *   return yield* calls.call("my-function", { x: 1 })
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(live)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { Auth } from "@effect-cdf/http/Auth"
+import type { CdfConfig } from "@effect-cdf/http"
+import * as CdfClient from "@effect-cdf/http/CdfClient"
+import type { HttpClient } from "@effect/platform"
+import type { ConfigError } from "effect"
+import { Effect, Layer, Option } from "effect"
+import * as Calls from "./Calls.js"
+import * as FunctionApps from "./FunctionApps.js"
+import * as Functions from "./Functions.js"
+import * as Schedules from "./Schedules.js"
+import * as Sessions from "./Sessions.js"
+
+/** Every service this layer provides. */
+export type Services =
+  | Functions.Functions
+  | Calls.Calls
+  | Schedules.Schedules
+  | Sessions.Sessions
+  | FunctionApps.FunctionApps
+
+/** The options of the combined layer: the client's options and the sessions' default credentials. */
+export interface Options extends CdfConfig.Options {
+  /** Client credentials that sessions (nonces for calls and schedules) are created with by default. */
+  readonly sessions?: Sessions.Options | undefined
+}
+
+/** The services over a `CdfClient` you provide, with sessions created as `options` say. */
+export const layerServices = (
+  options: Sessions.Options = {}
+): Layer.Layer<Services, never, CdfClient.CdfClient> =>
+  Layer.mergeAll(Functions.layer, Calls.layer, Schedules.layer, FunctionApps.layer).pipe(
+    Layer.provideMerge(Sessions.layer(options))
+  )
+
+/** The services and their `CdfClient`; you provide the `Auth` and the `HttpClient`. */
+export const layer = (
+  options: Options
+): Layer.Layer<Services | CdfClient.CdfClient, never, Auth | HttpClient.HttpClient> =>
+  layerServices(options.sessions).pipe(Layer.provideMerge(CdfClient.layer(options)))
+
+/**
+ * The services, their `CdfClient` and `Auth`, all from the environment (`COGNITE_BASE_URL` or
+ * `COGNITE_CLUSTER`, `COGNITE_PROJECT`, `COGNITE_TOKEN` or `COGNITE_CLIENT_ID` + `COGNITE_CLIENT_SECRET` +
+ * `COGNITE_TOKEN_URL`); sessions use the client credentials when they are set. Only the `HttpClient` is left
+ * to provide.
+ */
+export const layerConfig: Layer.Layer<
+  Services | CdfClient.CdfClient | Auth,
+  ConfigError.ConfigError,
+  HttpClient.HttpClient
+> = Layer.unwrapEffect(
+  Effect.map(Sessions.clientCredentialsFromEnv, (credentials) =>
+    layerServices(
+      Option.match(credentials, { onNone: () => ({}), onSome: (clientCredentials) => ({ clientCredentials }) })
+    ).pipe(Layer.provideMerge(CdfClient.layerFromEnv)))
+)
