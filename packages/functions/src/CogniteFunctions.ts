@@ -21,8 +21,8 @@
  *
  * @since 0.1.0
  */
-import type { Auth } from "@effect-cdf/http/Auth"
 import type { CdfConfig } from "@effect-cdf/http"
+import type { Auth } from "@effect-cdf/http/Auth"
 import * as CdfClient from "@effect-cdf/http/CdfClient"
 import type { HttpClient } from "@effect/platform"
 import type { ConfigError } from "effect"

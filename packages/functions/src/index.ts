@@ -20,5 +20,7 @@ export * as Functions from "./Functions.js"
 export * as Polling from "./Polling.js"
 /** Schedules. */
 export * as Schedules from "./Schedules.js"
+/** In-memory services for your own tests. */
+export * as Testing from "./Testing.js"
 /** Sessions and nonces. */
 export * as Sessions from "./Sessions.js"

@@ -1,0 +1,122 @@
+/**
+ * Where commands send their requests. The `COGNITE_*` variables (or `--base-url`, `--project`, `--token`)
+ * select a CDF project (or any server speaking its API, such as a running `cdf-fn emulator start`). With
+ * none of them set, an emulator is started in-process for the length of the command.
+ *
+ * @since 0.1.0
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { CogniteFunctions } from "@effect-cdf/functions"
+import * as Auth from "@effect-cdf/http/Auth"
+import { CdfClient } from "@effect-cdf/http/CdfClient"
+import { NodeHttpClient } from "@effect/platform-node"
+import type { ConfigError } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
+import { EnvironmentError } from "./Output.js"
+
+/** The settings a command was given on its command line. */
+export interface Flags {
+  readonly baseUrl: Option.Option<string>
+  readonly project: Option.Option<string>
+  readonly token: Option.Option<Redacted.Redacted<string>>
+  readonly dataDir: Option.Option<string>
+}
+
+/** Where the requests of this command go. */
+export class Target extends Context.Tag("@effect-cdf/cli/Target")<Target, Target.Info>() {}
+
+/** The types of the `Target` service. */
+export declare namespace Target {
+  /** Which server and project. */
+  export interface Info {
+    /** `cdf` for the `COGNITE_*` settings, `embedded` for the emulator started by this command. */
+    readonly kind: "cdf" | "embedded"
+    readonly baseUrl: string
+    readonly project: string
+    /** The data directory of the embedded emulator, when state is kept. */
+    readonly dataDir: Option.Option<string>
+  }
+}
+
+/** The variables that select CDF: when any is set, the embedded emulator is not used. */
+export const SELECTING_VARIABLES: ReadonlyArray<string> = [
+  "COGNITE_BASE_URL",
+  "COGNITE_CLUSTER",
+  "COGNITE_PROJECT",
+  "COGNITE_TOKEN",
+  "COGNITE_CLIENT_ID"
+]
+
+/** The variable that keeps the embedded emulator's state between commands, like `--data-dir`. */
+export const DATA_DIR_VARIABLE = "CDF_FN_DATA_DIR"
+
+const isSet = (name: string) => {
+  const value = process.env[name]
+  return value !== undefined && value.trim() !== ""
+}
+
+/** Whether the command targets CDF (flags or `COGNITE_*` given) rather than the embedded emulator. */
+export const selectsCdf = (flags: Flags): boolean =>
+  Option.isSome(flags.baseUrl) || Option.isSome(flags.project) || Option.isSome(flags.token) ||
+  SELECTING_VARIABLES.some(isSet)
+
+/** The data directory for the embedded emulator: `--data-dir`, else `CDF_FN_DATA_DIR`. */
+export const dataDir = (flags: Flags): Option.Option<string> =>
+  Option.orElse(
+    flags.dataDir,
+    () => (isSet(DATA_DIR_VARIABLE) ? Option.fromNullable(process.env[DATA_DIR_VARIABLE]) : Option.none())
+  )
+
+/** The services of the SDK a command may use. */
+export type Services = CogniteFunctions.Services | CdfClient | Target
+
+/** Why an embedded emulator could not start. */
+const startError = (error: Emulator.StartError) =>
+  new EnvironmentError({
+    message: `the embedded emulator could not start: ${
+      error._tag === "PersistenceError" ? error.message : String(error.cause)
+    }`
+  })
+
+/** Starts an emulator in the current scope and gives it as a `Target` and the SDK's services over it. */
+export const embeddedLayer = (
+  options: Emulator.EmulatorOptions,
+  announce: (info: Target.Info) => Effect.Effect<void>
+): Layer.Layer<Services | Emulator.Emulator, EnvironmentError> =>
+  Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) => {
+    const info: Target.Info = {
+      kind: "embedded",
+      baseUrl: emulator.baseUrl,
+      project: emulator.project,
+      dataDir: Option.fromNullable(options.dataDir)
+    }
+    return CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project, appName: "cdf-fn" }).pipe(
+      Layer.provide(Auth.layerToken(emulator.token)),
+      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.merge(Layer.succeed(Target, info)),
+      Layer.tap(() => announce(info))
+    )
+  })).pipe(Layer.provideMerge(Layer.mapError(Emulator.layer(options), startError)))
+
+const flagProvider = (flags: Flags): ConfigProvider.ConfigProvider => {
+  const map = new Map<string, string>()
+  if (Option.isSome(flags.baseUrl)) map.set("COGNITE_BASE_URL", flags.baseUrl.value)
+  if (Option.isSome(flags.project)) map.set("COGNITE_PROJECT", flags.project.value)
+  if (Option.isSome(flags.token)) map.set("COGNITE_TOKEN", Redacted.value(flags.token.value))
+  return ConfigProvider.fromMap(map).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+}
+
+/** The SDK's services over CDF, from the flags and the `COGNITE_*` variables (flags win). */
+export const cdfLayer = (flags: Flags): Layer.Layer<Services, ConfigError.ConfigError> =>
+  Layer.effect(
+    Target,
+    Effect.map(CdfClient, (client): Target.Info => ({
+      kind: "cdf",
+      baseUrl: client.config.baseUrl,
+      project: client.config.project,
+      dataDir: Option.none()
+    }))
+  ).pipe(
+    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))),
+    Layer.provide(Layer.setConfigProvider(flagProvider(flags)))
+  )

@@ -1,0 +1,140 @@
+/**
+ * `cdf-fn calls ...`: list a function's calls, show one, its response and its logs (`--follow` to stream
+ * them while it runs).
+ *
+ * @since 0.1.0
+ */
+import { FunctionCall } from "@effect-cdf/core"
+import { Calls } from "@effect-cdf/functions/Calls"
+import { Functions } from "@effect-cdf/functions/Functions"
+import { Args, Command, Options } from "@effect/cli"
+import { Chunk, Effect, Option, Stream } from "effect"
+import * as Common from "../Common.js"
+import { Output, pretty, seconds, timestamp } from "../Output.js"
+import { printPairs } from "./Functions.js"
+
+const functionArg = Args.text({ name: "function" }).pipe(
+  Args.withDescription("A function id (all digits) or external id")
+)
+const callIdArg = Args.text({ name: "call-id" })
+
+/** The id of a function named by id or external id (an external id is looked up). */
+export const functionIdOf = (text: string) =>
+  Effect.gen(function*() {
+    const ref = Common.ref(text)
+    return typeof ref === "number" ? ref : (yield* (yield* Functions).retrieve(ref)).id
+  })
+
+const duration = (call: FunctionCall.FunctionCall) =>
+  call.endTime === undefined ? "" : seconds(call.endTime - call.startTime)
+
+const list = Command.make("list", {
+  ...Common.options,
+  fn: functionArg,
+  status: Options.choice("status", FunctionCall.KnownCallStatus.literals).pipe(
+    Options.withDescription("Only calls with this status"),
+    Options.optional
+  ),
+  limit: Options.integer("limit").pipe(Options.withDescription("At most this many calls"), Options.withDefault(25))
+}, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const calls = Chunk.toReadonlyArray(
+        yield* Stream.runCollect((yield* Calls).list(Common.ref(args.fn), {
+          filter: { status: Option.getOrUndefined(args.status) },
+          limit: Math.max(1, args.limit)
+        }))
+      )
+      yield* out.result(
+        calls,
+        out.table(
+          ["ID", "STATUS", "STARTED", "DURATION", "SCHEDULE"],
+          calls.map((call) => [
+            String(call.id),
+            call.status,
+            timestamp(call.startTime),
+            duration(call),
+            call.scheduleId === undefined ? "" : String(call.scheduleId)
+          ])
+        )
+      )
+    })
+  )).pipe(Command.withDescription("List a function's calls, newest first"))
+
+const get = Command.make("get", { ...Common.options, fn: functionArg, callId: callIdArg }, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const callId = yield* Common.id("call id", args.callId)
+      const call = yield* (yield* Calls).retrieve(Common.ref(args.fn), callId)
+      yield* out.result(
+        call,
+        printPairs([
+          ["call id", String(call.id)],
+          ["function id", String(call.functionId)],
+          ["status", call.status],
+          ["started", timestamp(call.startTime)],
+          ...(call.endTime === undefined ? [] : [["ended", `${timestamp(call.endTime)} (${duration(call)})`] as const]),
+          ...(call.scheduleId === undefined ? [] : [["schedule id", String(call.scheduleId)] as const]),
+          ...(call.error === undefined ? [] : [["error", call.error.message] as const])
+        ])
+      )
+      if (!out.json && call.error?.trace !== undefined) {
+        yield* out.line("trace:")
+        for (const line of call.error.trace.trimEnd().split("\n")) yield* out.line(`    ${line}`)
+      }
+    })
+  )).pipe(Command.withDescription("Show one call: its status, times and error"))
+
+const response = Command.make(
+  "response",
+  { ...Common.options, fn: functionArg, callId: callIdArg },
+  (args) =>
+    Common.run(
+      args,
+      Effect.gen(function*() {
+        const out = yield* Output
+        const callId = yield* Common.id("call id", args.callId)
+        const body = yield* (yield* Calls).response(Common.ref(args.fn), callId)
+        if (Option.isNone(body) && !out.json) return yield* out.note("(the call returned no response)")
+        yield* out.line(pretty(Option.getOrNull(body)))
+      })
+    )
+).pipe(Command.withDescription("Print a call's response (JSON)"))
+
+const logs = Command.make("logs", {
+  ...Common.options,
+  fn: functionArg,
+  callId: callIdArg,
+  follow: Options.boolean("follow").pipe(
+    Options.withAlias("f"),
+    Options.withDescription("Print new lines as the call prints them, until it ends")
+  )
+}, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const calls = yield* Calls
+      const callId = yield* Common.id("call id", args.callId)
+      if (args.follow) {
+        const functionId = yield* functionIdOf(args.fn)
+        const lines = calls.followLogs({ functionId, callId })
+        if (out.json) {
+          return yield* out.document(Chunk.toReadonlyArray(yield* Stream.runCollect(lines)))
+        }
+        return yield* Stream.runForEach(lines, (entry) => out.line(entry.message ?? ""))
+      }
+      const entries = yield* calls.logs(Common.ref(args.fn), callId)
+      yield* out.result(entries, Effect.forEach(entries, (entry) => out.line(entry.message ?? ""), { discard: true }))
+    })
+  )).pipe(Command.withDescription("Print a call's log lines"))
+
+/** `cdf-fn calls`. */
+export const command = Command.make("calls").pipe(
+  Command.withDescription("Inspect a function's calls: list, status, response and logs"),
+  Command.withSubcommands([list, get, response, logs])
+)

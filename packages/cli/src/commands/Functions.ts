@@ -1,0 +1,230 @@
+/**
+ * `cdf-fn functions ...`: list, get, deploy, delete, limits, status, activate.
+ *
+ * @since 0.1.0
+ */
+import type { CogniteFunction } from "@effect-cdf/core"
+import { Functions } from "@effect-cdf/functions"
+import { Args, Command, Options } from "@effect/cli"
+import { Effect, Option, Ref } from "effect"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import * as Common from "../Common.js"
+import { Output, seconds, timestamp, UsageError } from "../Output.js"
+import { Target } from "../Target.js"
+
+const RUNTIMES = ["py310", "py311", "py312", "py313", "py314"] as const
+
+/** One function as `key: value` lines. */
+export const describeFunction = (fn: CogniteFunction.CogniteFunction): Array<[string, string]> => [
+  ["id", String(fn.id)],
+  ["external id", fn.externalId ?? ""],
+  ["name", fn.name],
+  ["status", fn.status],
+  ["runtime", fn.runtime ?? ""],
+  ["function path", fn.functionPath ?? ""],
+  ["file id", String(fn.fileId)],
+  ["created", timestamp(fn.createdTime)],
+  ...(fn.lastCalled === undefined ? [] : [["last called", timestamp(fn.lastCalled)] as [string, string]]),
+  ...(fn.description === undefined ? [] : [["description", fn.description] as [string, string]]),
+  ...(fn.error === undefined ? [] : [["error", fn.error.message] as [string, string]])
+]
+
+/** Prints `key: value` pairs aligned. */
+export const printPairs = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  Effect.gen(function*() {
+    const out = yield* Output
+    const width = Math.max(...pairs.map(([key]) => key.length))
+    for (const [key, value] of pairs) yield* out.line(`${out.style.bold(`${key}:`.padEnd(width + 1))} ${value}`)
+  })
+
+const list = Command.make("list", { ...Common.options }, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const functions = yield* (yield* Functions.Functions).list()
+      yield* out.result(
+        functions,
+        out.table(
+          ["ID", "EXTERNAL ID", "NAME", "STATUS", "RUNTIME", "CREATED"],
+          functions.map((fn) => [
+            String(fn.id),
+            fn.externalId ?? "",
+            fn.name,
+            fn.status,
+            fn.runtime ?? "",
+            timestamp(fn.createdTime)
+          ])
+        )
+      )
+    })
+  )).pipe(Command.withDescription("List the project's functions"))
+
+const get = Command.make("get", {
+  ...Common.options,
+  ref: Args.text({ name: "function" }).pipe(Args.withDescription("A function id (all digits) or external id"))
+}, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const fn = yield* (yield* Functions.Functions).retrieve(Common.ref(args.ref))
+      yield* out.result(fn, printPairs(describeFunction(fn)))
+    })
+  )).pipe(Command.withDescription("Show one function"))
+
+/** Narrates a deployment on stderr: the stages as they happen (`Queued -> Deploying -> Ready`). */
+export const deployProgress =
+  (statuses: Ref.Ref<ReadonlyArray<string>>, narrate: boolean) =>
+  (event: Functions.DeployProgress): Effect.Effect<void, never, Output> =>
+    Effect.gen(function*() {
+      const out = yield* Output
+      if (event.stage === "status") {
+        yield* Ref.update(statuses, (seen) => (seen[seen.length - 1] === event.status ? seen : [...seen, event.status]))
+      }
+      if (!narrate) return
+      switch (event.stage) {
+        case "zipped":
+          return yield* out.note(out.style.dim(`  zipped ${event.files} file(s), ${event.bytes} bytes`))
+        case "uploaded":
+          return yield* out.note(out.style.dim(`  uploaded the zip as file ${event.fileId}`))
+        case "created":
+          return yield* out.note(out.style.dim(`  created function ${event.functionId}`))
+        case "status":
+          return yield* out.note(out.style.dim(`  ${event.status}`))
+      }
+    })
+
+const deploy = Command.make("deploy", {
+  ...Common.options,
+  folder: Args.directory({ name: "folder", exists: "yes" }).pipe(
+    Args.withDescription("The folder with the handler (handler.py, or handler.js on the emulator)")
+  ),
+  name: Options.text("name").pipe(
+    Options.withDescription("The function's name (default: the folder's name)"),
+    Options.optional
+  ),
+  externalId: Options.text("external-id").pipe(
+    Options.withDescription("The function's external id (default: its name)"),
+    Options.optional
+  ),
+  runtime: Options.choice("runtime", RUNTIMES).pipe(
+    Options.withDescription("The Python runtime (CDF's default: py313)"),
+    Options.optional
+  ),
+  functionPath: Options.text("function-path").pipe(
+    Options.withDescription("The handler's path inside the folder (default handler.py)"),
+    Options.optional
+  ),
+  description: Options.text("description").pipe(Options.optional)
+}, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const folder = nodePath.resolve(args.folder)
+      if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+        return yield* new UsageError({ message: `${args.folder} is not a folder` })
+      }
+      const name = Option.getOrElse(args.name, () => nodePath.basename(folder))
+      const externalId = Option.getOrElse(args.externalId, () => name)
+      const statuses = yield* Ref.make<ReadonlyArray<string>>([])
+      const started = Date.now()
+      if (!out.json) yield* out.note(`deploying ${args.folder} as ${name} (external id ${externalId})`)
+      const fn = yield* (yield* Functions.Functions).deploy({
+        name,
+        externalId,
+        source: { folder },
+        functionPath: Option.getOrUndefined(args.functionPath),
+        runtime: Option.getOrUndefined(args.runtime),
+        description: Option.getOrUndefined(args.description),
+        onProgress: (event) => Effect.provideService(deployProgress(statuses, !out.json)(event), Output, out)
+      })
+      yield* out.result(
+        fn,
+        Effect.gen(function*() {
+          yield* out.line(
+            `${out.style.green("deployed")} ${fn.name} (function ${fn.id}): ${
+              (yield* Ref.get(statuses)).join(" -> ")
+            } in ${seconds(Date.now() - started)}`
+          )
+          yield* out.line(`call it with: cdf-fn call ${externalId} --data '{}'`)
+        })
+      )
+      yield* embeddedStateNote
+    })
+  )).pipe(Command.withDescription("Zip a folder, upload it, create the function and wait until it is Ready"))
+
+/** Tells the user that what they just created ends with this command when the embedded emulator keeps no state. */
+export const embeddedStateNote = Effect.gen(function*() {
+  const target = yield* Target
+  const out = yield* Output
+  if (target.kind === "embedded" && Option.isNone(target.dataDir)) {
+    yield* out.note(out.style.yellow(
+      "note: the embedded emulator's state ends with this command; keep it with --data-dir DIR, or run " +
+        "`cdf-fn emulator start` and set the COGNITE_* variables it prints"
+    ))
+  }
+})
+
+const delete_ = Command.make("delete", {
+  ...Common.options,
+  refs: Args.text({ name: "function" }).pipe(Args.atLeast(1), Args.withDescription("Function ids or external ids"))
+}, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      yield* (yield* Functions.Functions).delete(args.refs.map(Common.ref))
+      yield* out.result(
+        { deleted: args.refs },
+        out.line(`deleted ${args.refs.join(", ")} (their zip files stay in the Files API)`)
+      )
+    })
+  )).pipe(Command.withDescription("Delete functions"))
+
+const limits = Command.make("limits", { ...Common.options }, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const l = yield* (yield* Functions.Functions).limits
+      yield* out.result(
+        l,
+        printPairs([
+          ["call timeout", `${l.timeoutMinutes} min`],
+          ["cpu cores", `${l.cpuCores.min}..${l.cpuCores.max} (default ${l.cpuCores.default})`],
+          ["memory GB", `${l.memoryGb.min}..${l.memoryGb.max} (default ${l.memoryGb.default})`],
+          ["runtimes", l.runtimes.join(", ")],
+          ["response size", `${l.responseSizeMb} MB`]
+        ])
+      )
+    })
+  )).pipe(Command.withDescription("Show the project's Functions limits"))
+
+const status = Command.make("status", { ...Common.options }, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const s = yield* (yield* Functions.Functions).status
+      yield* out.result(s, out.line(`Functions is ${s.status}`))
+    })
+  )).pipe(Command.withDescription("Show whether Functions is activated for the project"))
+
+const activate = Command.make("activate", { ...Common.options }, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      const s = yield* (yield* Functions.Functions).activate
+      yield* out.result(s, out.line(`Functions is ${s.status}`))
+    })
+  )).pipe(Command.withDescription("Ask for Functions to be activated for the project"))
+
+/** `cdf-fn functions`. */
+export const command = Command.make("functions").pipe(
+  Command.withDescription("Deploy, list, show and delete functions"),
+  Command.withSubcommands([list, get, deploy, delete_, limits, status, activate])
+)
