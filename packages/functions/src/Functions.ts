@@ -16,9 +16,9 @@
  *
  * @since 0.1.0
  */
-import { CogniteFunction, Files, FunctionsLimits, Items } from "@effect-cdf/core"
+import { CogniteFunction, ErrorEnvelope, Files, FunctionsLimits, Items } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
-import { DeployFailed, InvalidInput, RequestDescription, TransportError } from "@effect-cdf/core/Errors"
+import { Conflict, DeployFailed, InvalidInput, RequestDescription, TransportError } from "@effect-cdf/core/Errors"
 import type { NotFound } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
@@ -118,7 +118,10 @@ export type DeployProgress =
 export interface DeployOptions {
   /** The function's name (1..140 characters); the zip is named `<name>.zip`. */
   readonly name: string
-  /** The function's external id; the zip gets it too and is overwritten if a file already has it. */
+  /**
+   * The function's external id; the zip gets it too and replaces a file with the same external id. A
+   * function that already has it is a `Conflict` before anything is uploaded.
+   */
   readonly externalId?: string | undefined
   readonly source: DeploySource
   /** The handler inside the zip, a relative POSIX path ending in `.py`. Default `handler.py`. */
@@ -139,7 +142,7 @@ export interface DeployOptions {
   readonly dataSetId?: number | undefined
   /** How long to wait for `Ready` after the function is created. Default 15 minutes. */
   readonly waitTimeout?: Duration.DurationInput | undefined
-  /** The longest wait between two status checks; the first come sooner (0.5 s, 1 s, 2 s, ...). Default 10 s. */
+  /** The longest wait between two status checks; the first come sooner (0.5 s, 1 s, 2 s, ... doubling). Default 10 s. */
   readonly pollInterval?: Duration.DurationInput | undefined
   /** Called after each step, for example to print progress. */
   readonly onProgress?: ((event: DeployProgress) => Effect.Effect<void>) | undefined
@@ -473,6 +476,21 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
     if (problem !== undefined) return yield* new InvalidInput({ subject: "source", issue: problem })
     const bytes = yield* Zip.zip(files)
     yield* progress({ stage: "zipped", files: files.size, bytes: bytes.length })
+
+    // The zip of an existing function with this external id would be overwritten before the create is refused.
+    if (candidate.externalId !== undefined) {
+      const existing = yield* functionsByIds(client, [{ externalId: candidate.externalId }], true)
+      if (existing.length > 0) {
+        return yield* new Conflict({
+          status: 409,
+          message: `A function with external id "${candidate.externalId}" already exists (id ${
+            existing[0].id
+          }): delete it first or use another external id`,
+          request: new RequestDescription({ method: "POST", path: "/functions" }),
+          duplicated: [new ErrorEnvelope.ItemReference({ externalId: candidate.externalId })]
+        })
+      }
+    }
 
     const fileId = yield* upload(options, candidate.externalId, bytes)
     yield* awaitUploaded(fileId)

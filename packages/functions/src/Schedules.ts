@@ -64,7 +64,7 @@ export declare namespace Schedules {
       ids: ReadonlyArray<number>,
       options?: { readonly ignoreUnknownIds?: boolean | undefined }
     ) => Effect.Effect<ReadonlyArray<FunctionSchedule.FunctionSchedule>, Error>
-    /** Deletes schedules, in chunks of 10,000; their sessions end with them. */
+    /** Deletes schedules, in chunks of 10,000 (duplicates dropped); a failure can leave earlier chunks deleted. */
     readonly delete: (ids: ReadonlyArray<number>) => Effect.Effect<void, Error>
     /** The data a schedule passes to each call, or `None` when it has none. */
     readonly inputData: (id: number) => Effect.Effect<Option.Option<Record<string, unknown>>, Error>

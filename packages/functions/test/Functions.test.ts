@@ -258,7 +258,7 @@ interface DeployScript {
 const FILE_ID = 555
 const FUNCTION_ID = 77
 
-const deployFake = (script: DeployScript = {}) => {
+const deployFake = (script: DeployScript = {}, existing: ReadonlyArray<unknown> = []) => {
   let filePolls = 0
   let statusIndex = 0
   const statuses = script.statuses ?? ["Queued", "Deploying", "Deploying", "Ready"]
@@ -285,6 +285,7 @@ const deployFake = (script: DeployScript = {}) => {
         body: { ...file(false), uploadUrl: `${BASE_URL}${PROJECT_PATH}/files/upload/${FILE_ID}?token=up-1` }
       }
     }
+    if (seen.method === "POST" && seen.path === "/functions/byids") return { status: 200, body: { items: existing } }
     if (seen.method === "PUT" && seen.path === `/files/upload/${FILE_ID}`) return { status: 200 }
     if (seen.method === "POST" && seen.path === "/files/byids") {
       return { status: 200, body: { items: [file(filePolls++ >= (script.notUploadedPolls ?? 0))] } }
@@ -327,6 +328,7 @@ describe("Functions.deploy", () => {
         assert.strictEqual(exit.value.status, "Ready")
       }
       assert.deepStrictEqual(fake.requests.map((r) => `${r.method} ${r.path}${r.url.search}`), [
+        "POST /functions/byids",
         "POST /files?overwrite=true",
         `PUT /files/upload/${FILE_ID}?token=up-1`,
         "POST /files/byids",
@@ -337,7 +339,8 @@ describe("Functions.deploy", () => {
         `GET /functions/${FUNCTION_ID}`,
         `GET /functions/${FUNCTION_ID}`
       ])
-      const [createFile, put, poll] = fake.requests
+      const [lookup, createFile, put, poll] = fake.requests
+      assert.deepStrictEqual(lookup.json, { items: [{ externalId: "hello" }], ignoreUnknownIds: true })
       assert.deepStrictEqual(createFile.json, { name: "hello.zip", externalId: "hello" })
       assert.strictEqual(put.headers["content-type"], "application/zip")
       assert.deepStrictEqual(unzipped(put), {
@@ -346,7 +349,7 @@ describe("Functions.deploy", () => {
         "lib/util.py": "X = 1\n"
       })
       assert.deepStrictEqual(poll.json, { items: [{ id: FILE_ID }] })
-      assert.deepStrictEqual(fake.requests[5].json, {
+      assert.deepStrictEqual(fake.requests[6].json, {
         items: [{
           name: "hello",
           fileId: FILE_ID,
@@ -437,6 +440,19 @@ describe("Functions.deploy", () => {
         source: { files: { "handler.js": "export const handle = () => 1\n" } }
       })).pipe(Effect.provide(fake.layer))
       assert.strictEqual((itemsOf(fake.requests[3])[0] as { functionPath: string }).functionPath, "handler.py")
+    }))
+
+  it.effect("an existing function with the external id is a Conflict before anything is uploaded", () =>
+    Effect.gen(function*() {
+      const fake = deployFake({}, [fn(12, { externalId: "hello" })])
+      const error = yield* Effect.flip(
+        drive(deploy({ name: "hello", externalId: "hello", source: { files: { "handler.py": HANDLER } } })).pipe(
+          Effect.provide(fake.layer)
+        )
+      )
+      assert.strictEqual(error._tag, "Conflict")
+      assert.include(error.message, "already exists (id 12)")
+      assert.deepStrictEqual(fake.requests.map((r) => `${r.method} ${r.path}`), ["POST /functions/byids"])
     }))
 
   it.effect("a Failed build is DeployFailed with the build's message and trace", () =>

@@ -88,14 +88,16 @@ const demo = Command.make("demo", {
 
         // 3. a good call
         const calls = yield* Calls
+        const callStart = Date.now()
         const started = yield* calls.start(fn.id, GOOD_INPUT)
         const outcome = yield* waitFor(started.handle, Option.none())
+        const callMillis = Date.now() - callStart
         const logs = yield* calls.logs(fn.id, started.handle.callId)
         yield* say(
           `${out.style.bold("3.")} Called it with ${
             compact(GOOD_INPUT)
           }: ${outcome.completed.call.status} after ${outcome.polls} poll${outcome.polls === 1 ? "" : "s"} in ${
-            seconds(outcome.waitedMillis)
+            seconds(callMillis)
           } (call ${started.handle.callId}).`
         )
         yield* say("   Response:")
