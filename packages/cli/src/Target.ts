@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Emulator } from "@effect-cdf/emulator"
+import type * as EmulatorPackage from "@effect-cdf/emulator"
+import type { Emulator } from "@effect-cdf/emulator"
 import { CogniteFunctions } from "@effect-cdf/functions"
 import * as Auth from "@effect-cdf/http/Auth"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
@@ -78,12 +79,24 @@ const startError = (error: Emulator.StartError) =>
     }`
   })
 
+/**
+ * The emulator's module, loaded when first needed: a command against CDF does not pay for loading it.
+ */
+export const loadEmulator: Effect.Effect<typeof EmulatorPackage> = Effect.promise(() => import("@effect-cdf/emulator"))
+
 /** Starts an emulator in the current scope and gives it as a `Target` and the SDK's services over it. */
 export const embeddedLayer = (
   options: Emulator.EmulatorOptions,
   announce: (info: Target.Info) => Effect.Effect<void>
 ): Layer.Layer<Services | Emulator.Emulator, EnvironmentError> =>
-  Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) => {
+  Layer.unwrapEffect(Effect.map(loadEmulator, ({ Emulator }) => embeddedServices(Emulator, options, announce)))
+
+const embeddedServices = (
+  EmulatorModule: typeof Emulator,
+  options: Emulator.EmulatorOptions,
+  announce: (info: Target.Info) => Effect.Effect<void>
+): Layer.Layer<Services | Emulator.Emulator, EnvironmentError> =>
+  Layer.unwrapEffect(Effect.map(EmulatorModule.Emulator, (emulator) => {
     const info: Target.Info = {
       kind: "embedded",
       baseUrl: emulator.baseUrl,
@@ -96,7 +109,7 @@ export const embeddedLayer = (
       Layer.merge(Layer.succeed(Target, info)),
       Layer.tap(() => announce(info))
     )
-  })).pipe(Layer.provideMerge(Layer.mapError(Emulator.layer(options), startError)))
+  })).pipe(Layer.provideMerge(Layer.mapError(EmulatorModule.layer(options), startError)))
 
 const flagProvider = (flags: Flags): ConfigProvider.ConfigProvider => {
   const map = new Map<string, string>()

@@ -212,6 +212,15 @@ const durationInput = (subject: string, input: Duration.DurationInput | undefine
 
 const PLACEHOLDER_FILE_ID = 1
 
+/** Whether a URL the server handed back is on the configured CDF origin (relative URLs are). */
+const isSameOrigin = (url: string, config: { readonly origin: string; readonly baseUrl: string }): boolean => {
+  try {
+    return new URL(url, `${config.baseUrl}/`).origin === config.origin
+  } catch {
+    return true
+  }
+}
+
 /** A functions service over a CDF client. */
 export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.gen(function*() {
   const client = yield* CdfClient
@@ -361,6 +370,8 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
       operation: "cdf.Files.upload",
       method: "PUT",
       url: ticket.uploadUrl,
+      // a signed URL on a storage host gets the bytes and no credential; the CDF origin gets the usual request
+      anonymous: !isSameOrigin(ticket.uploadUrl, client.config),
       safety: "safe",
       bytes: { data: bytes, contentType: "application/zip" }
     })

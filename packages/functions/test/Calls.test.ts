@@ -201,12 +201,12 @@ describe("Calls.call", () => {
     Effect.gen(function*() {
       const fake = yield* scripted(() => undefined)
       const errors = yield* Effect.all([
-        runCalls((calls) => calls.call(0)),
-        runCalls((calls) => calls.call(2 ** 53)),
-        runCalls((calls) => calls.call("")),
-        runCalls((calls) => calls.call(7, [1, 2] as unknown as Record<string, unknown>)),
-        runCalls((calls) => calls.retrieve(7, -1))
-      ].map(Effect.flip)).pipe(Effect.provide(fake.context))
+        Effect.flip(runCalls((calls) => calls.call(0))),
+        Effect.flip(runCalls((calls) => calls.call(2 ** 53))),
+        Effect.flip(runCalls((calls) => calls.call(""))),
+        Effect.flip(runCalls((calls) => calls.call(7, [1, 2] as unknown as Record<string, unknown>))),
+        Effect.flip(runCalls((calls) => calls.retrieve(7, -1)))
+      ]).pipe(Effect.provide(fake.context))
       expect(errors.map((e) => e._tag)).toEqual(Array(5).fill("InvalidInput"))
       expect(fake.requests.length).toBe(0)
     }))

@@ -16,6 +16,7 @@ import {
   PROJECT_PATH,
   type Reply,
   type Seen,
+  TOKEN,
   withTelemetry
 } from "./support/fakeCdf.js"
 
@@ -249,6 +250,8 @@ describe("Functions requests", () => {
 interface DeployScript {
   /** How many file polls answer `uploaded: false` first. */
   readonly notUploadedPolls?: number
+  /** The upload URL `POST /files` hands back; by default one on the CDF origin. */
+  readonly uploadUrl?: string
   /** The statuses of the function: the create answer, then each GET. */
   readonly statuses?: ReadonlyArray<string>
   /** Extra fields of the last status answer (for example `error`). */
@@ -282,11 +285,15 @@ const deployFake = (script: DeployScript = {}, existing: ReadonlyArray<unknown> 
     if (seen.method === "POST" && seen.path === "/files") {
       return {
         status: 201,
-        body: { ...file(false), uploadUrl: `${BASE_URL}${PROJECT_PATH}/files/upload/${FILE_ID}?token=up-1` }
+        body: {
+          ...file(false),
+          uploadUrl: script.uploadUrl ?? `${BASE_URL}${PROJECT_PATH}/files/upload/${FILE_ID}?token=up-1`
+        }
       }
     }
     if (seen.method === "POST" && seen.path === "/functions/byids") return { status: 200, body: { items: existing } }
     if (seen.method === "PUT" && seen.path === `/files/upload/${FILE_ID}`) return { status: 200 }
+    if (seen.method === "PUT" && seen.url.host === "storage.example.net") return { status: 200 }
     if (seen.method === "POST" && seen.path === "/files/byids") {
       return { status: 200, body: { items: [file(filePolls++ >= (script.notUploadedPolls ?? 0))] } }
     }
@@ -306,6 +313,24 @@ const unzipped = (seen: Seen | undefined) => {
 }
 
 describe("Functions.deploy", () => {
+  it.effect("a signed upload URL on a storage host gets the zip with no token and no CDF header", () =>
+    Effect.gen(function*() {
+      const fake = deployFake({ uploadUrl: "https://storage.example.net/bucket/hello.zip?sig=abc" })
+      const exit = yield* drive(deploy({ name: "hello", source: { files: { "handler.py": HANDLER } } })).pipe(
+        Effect.provide(fake.layer),
+        Effect.exit
+      )
+      assert.isTrue(Exit.isSuccess(exit), String(exit))
+      const put = fake.requests.find((r) => r.method === "PUT")
+      assert.strictEqual(put?.url.host, "storage.example.net")
+      assert.strictEqual(put?.headers.authorization, undefined)
+      assert.strictEqual(put?.headers["cdf-version"], undefined)
+      // every request to the CDF origin carries the token
+      for (const request of fake.requests.filter((r) => r.url.host !== "storage.example.net")) {
+        assert.strictEqual(request.headers.authorization, `Bearer ${TOKEN}`)
+      }
+    }))
+
   it.effect("zips in-memory files, uploads them, waits for the upload, creates the function and waits for Ready", () =>
     Effect.gen(function*() {
       const fake = deployFake({ notUploadedPolls: 2 })

@@ -6,7 +6,7 @@ import { Emulator } from "@effect-cdf/emulator"
 import { Calls, CogniteFunctions, FunctionApps, Functions } from "@effect-cdf/functions"
 import { Auth } from "@effect-cdf/http"
 import { NodeHttpClient } from "@effect/platform-node"
-import { describe, expect, layer } from "@effect/vitest"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 
 const EmulatorLive = Emulator.layer({ limits: { callTimeoutMillis: 1_500 } })

@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import { Emulator } from "@effect-cdf/emulator"
 import { Calls } from "@effect-cdf/functions/Calls"
 import { Functions } from "@effect-cdf/functions/Functions"
 import { Command, Options } from "@effect/cli"
@@ -16,7 +15,7 @@ import * as nodePath from "node:path"
 import * as Common from "../Common.js"
 import { examplePath } from "../Examples.js"
 import { compact, failureLines, Output, pretty, report, seconds, UsageError } from "../Output.js"
-import { embeddedLayer } from "../Target.js"
+import { embeddedLayer, loadEmulator } from "../Target.js"
 import { outcomeJson, waitFor } from "./Call.js"
 import { deployProgress } from "./Functions.js"
 
@@ -59,6 +58,7 @@ const demo = Command.make("demo", {
 
       const startedAt = Date.now()
       const summary = yield* Effect.gen(function*() {
+        const { Emulator } = yield* loadEmulator
         const emulator = yield* Emulator.Emulator
         yield* say(
           `${out.style.bold("1.")} Started the local emulator at ${emulator.baseUrl} (project ${emulator.project}) in ${

@@ -113,7 +113,7 @@ const defaults = (seen: Seen): Reply => {
 const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
 
 /** Runs `effect` to its end under the TestClock, jumping to each pending sleep up to `horizonMillis` ahead. */
-export const drive = <A, E>(effect: Effect.Effect<A, E>, horizonMillis = 3_600_000) =>
+export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, horizonMillis = 3_600_000) =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(effect)
     for (let i = 0; i < 100_000; i++) {

@@ -1,0 +1,103 @@
+/**
+ * Helpers of the end-to-end tests: run the built `cdf-fn` in a child process, and an emulator in this
+ * process for it to talk to.
+ */
+import { Emulator } from "@effect-cdf/emulator"
+import { ManagedRuntime, Redacted } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+/** The built executable. */
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js")
+
+/** The repository's `examples/` folder. */
+export const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "examples")
+
+/** What a finished `cdf-fn` run left. */
+export interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** The environment without any setting that selects a target, and without colors. */
+export const cleanEnv = (extra: Record<string, string> = {}): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith("COGNITE_") && key !== "CDF_FN_DATA_DIR") env[key] = value
+  }
+  return { ...env, NO_COLOR: "1", ...extra }
+}
+
+/** Starts `cdf-fn` with `args`. */
+export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>): ChildProcess =>
+  spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+
+/** Collects a child's output and exit code. */
+export const finished = (child: ChildProcess): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    let stdout = ""
+    let stderr = ""
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+/** Runs `cdf-fn` to the end. */
+export const cli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> =>
+  finished(spawnCli(args, env))
+
+/** Parses the one JSON document a `--json` run printed. */
+export const json = (run: Run): unknown => JSON.parse(run.stdout)
+
+/** A running emulator in this process, and the environment that points `cdf-fn` at it. */
+export interface TestEmulator {
+  readonly baseUrl: string
+  readonly token: string
+  readonly env: Record<string, string>
+  /** `GET` on the project's API with the dev token. */
+  readonly get: (path: string) => Promise<unknown>
+  readonly stop: () => Promise<void>
+}
+
+/** Starts an emulator on 127.0.0.1 (a free port). */
+export const startEmulator = async (): Promise<TestEmulator> => {
+  const runtime = ManagedRuntime.make(Emulator.layer({}))
+  const emulator = await runtime.runPromise(Emulator.Emulator)
+  const token = Redacted.value(emulator.token)
+  return {
+    baseUrl: emulator.baseUrl,
+    token,
+    env: cleanEnv({ COGNITE_BASE_URL: emulator.baseUrl, COGNITE_PROJECT: emulator.project, COGNITE_TOKEN: token }),
+    get: async (p) => {
+      const response = await fetch(`${emulator.baseUrl}/api/v1/projects/${emulator.project}${p}`, {
+        headers: { authorization: `Bearer ${token}` }
+      })
+      return response.json()
+    },
+    stop: () => runtime.dispose()
+  }
+}
+
+/** Writes a function folder with these files into a new temporary directory. */
+export const functionFolder = (name: string, files: Record<string, string>): string => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cdf-fn-test-")), name)
+  fs.mkdirSync(dir)
+  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text)
+  return dir
+}
+
+/** Waits until `check` gives a value, trying every 100 ms for up to `millis`. */
+export const eventually = async <A>(check: () => Promise<A | undefined>, millis = 30_000): Promise<A> => {
+  const deadline = Date.now() + millis
+  while (Date.now() < deadline) {
+    const value = await check()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error("timed out waiting")
+}
