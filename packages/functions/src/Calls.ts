@@ -31,7 +31,8 @@ import {
   type DecodeError,
   decodeError,
   InvalidInput,
-  PollDeadlineExceeded
+  PollDeadlineExceeded,
+  RequestDescription
 } from "@effect-cdf/core/Errors"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
@@ -232,6 +233,16 @@ export const make = Effect.gen(function*() {
   const limits = yield* Effect.cached(fetchLimits(client))
   const defaultDeadline = Polling.defaultDeadline(limits)
 
+  /** The ids of the calls this client started (the latest 10,000): reconciliation never adopts one of them. */
+  const known = new Set<number>()
+  const remember = (callId: number) => {
+    known.add(callId)
+    if (known.size > 10_000) {
+      const oldest = known.values().next()
+      if (oldest.done !== true) known.delete(oldest.value)
+    }
+  }
+
   const getCall = (functionId: number, callId: number) =>
     client.execute({
       operation: "cdf.Calls.retrieve",
@@ -291,7 +302,10 @@ export const make = Effect.gen(function*() {
       const page = yield* listPage(functionId, { filter: { startTime: { min: since } }, limit: 100 }).pipe(
         Effect.mapError((error) => unknown(`listing the function's calls to find it failed (${error._tag})`))
       )
-      const candidates = page.items.filter((call) => call.startTime >= since && call.scheduleId === undefined)
+      // calls this client already knows are not the lost one, nor are scheduled calls
+      const candidates = page.items.filter((call) =>
+        call.startTime >= since && call.scheduleId === undefined && !known.has(call.id)
+      )
       if (candidates.length === 1) {
         yield* Effect.logInfo("adopted the call found after the answer to POST .../call was lost").pipe(
           Effect.annotateLogs({ functionId, callId: candidates[0].id })
@@ -332,12 +346,23 @@ export const make = Effect.gen(function*() {
       schema: FunctionCall.FunctionCall
     }).pipe(
       Effect.map((result) => ({ ...result, reconciled: false })),
+      // a 2xx whose body cannot be read also created a call whose id we do not know
+      Effect.catchTag("DecodeError", (error) =>
+        Effect.fail(
+          new CallOutcomeUnknown({
+            functionId,
+            request: error.request ?? new RequestDescription({ method: "POST", path: `/functions/${functionId}/call` }),
+            sentAt,
+            reason: `the answer could not be read (${error.issue})`
+          })
+        )),
       Effect.catchTag("CallOutcomeUnknown", (lost) =>
         reconcile(functionId, sentAt, lost, window).pipe(
           Effect.map((value) => ({ value, attempts: 1, retryDelayMillis: 0, reconciled: true }))
         ))
     )
     const call = posted.value
+    remember(call.id)
     const handle = new FunctionCall.CallHandle({
       functionId,
       callId: call.id,
