@@ -356,6 +356,10 @@ describe.concurrent("cdf-fn without COGNITE_*", () => {
     expect(listed.code, listed.stderr).toBe(0)
     expect((json(listed) as Array<Fn>).map((fn) => fn.externalId)).toEqual(["js-hello"])
     expect(listed.stderr).toContain(`(state kept in ${dir})`)
+    // a restored function is Ready again before the command runs: a call works right after a restart
+    const called = await cli(["call", "js-hello", "--data", "{\"name\":\"Ada\"}", "--json"], env)
+    expect(called.code, called.stderr).toBe(0)
+    expect(JSON.stringify(json(called))).toContain("Hello, Ada!")
   })
 
   it("demo deploys, calls and shows the typed failure, and exits 0", async () => {

@@ -211,10 +211,13 @@ export const make = (
     // or on requests blocked waiting for a call.
     yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
 
-    // Restored functions need their handlers prepared again; restored schedules start firing again.
-    for (const [id, stored] of store.functions) {
-      if (Persistence.needsRedeploy(stored.fn)) yield* executor.deploy(id)
-    }
+    // Restored functions get their handlers prepared again before the emulator is handed out, so a call
+    // right after a restart finds them Ready; restored schedules start firing again.
+    yield* Effect.forEach(
+      [...store.functions].filter(([, stored]) => Persistence.needsRedeploy(stored.fn)).map(([id]) => id),
+      (id) => executor.restore(id),
+      { concurrency: 4, discard: true }
+    )
     for (const id of store.schedules.keys()) yield* scheduler.start(id)
 
     if (dataDir !== undefined) {

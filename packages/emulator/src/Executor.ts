@@ -29,6 +29,8 @@ export declare namespace Executor {
   export interface Service {
     /** Starts deploying a function in the background: `Queued -> Deploying -> Ready | Failed`. */
     readonly deploy: (functionId: number) => Effect.Effect<void>
+    /** Prepares a restored function's handler again and waits for it: `Ready` again, or `Failed`. */
+    readonly restore: (functionId: number) => Effect.Effect<void>
     /** Starts a call in the background and returns it `Running`. */
     readonly start: (
       functionId: number,
@@ -187,6 +189,7 @@ export const make = (options: ExecutorOptions) =>
 
     const service: Executor.Service = {
       deploy: (functionId) => FiberSet.run(fibers, runDeploy(functionId)).pipe(Effect.asVoid),
+      restore: runDeploy,
       start: (functionId, data, origin) =>
         Effect.gen(function*() {
           const stored = store.functions.get(functionId)
