@@ -23,7 +23,8 @@
  *
  * @since 0.1.0
  */
-import { CogniteFunction, FunctionCall, Ids, Items } from "@effect-cdf/core"
+import type { Ids } from "@effect-cdf/core"
+import { CogniteFunction, FunctionCall, Items } from "@effect-cdf/core"
 import {
   CallFailed,
   CallOutcomeUnknown,
@@ -44,6 +45,7 @@ import { isFunctionDef } from "./FunctionDef.js"
 import type { FunctionRef } from "./FunctionRef.js"
 import { fetchLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
+import { validCallId } from "./internal/ids.js"
 import * as Polling from "./Polling.js"
 import { type NonceSource, Sessions } from "./Sessions.js"
 
@@ -667,15 +669,6 @@ export const make = Effect.gen(function*() {
     followLogs
   })
 })
-
-const decodeCallId = Schema.decodeUnknownEither(Ids.CallId)
-
-const validCallId = (callId: number): Effect.Effect<Ids.CallId, InvalidInput> =>
-  Either.match(decodeCallId(callId), {
-    onLeft: () =>
-      Effect.fail(new InvalidInput({ subject: "call id", issue: `${callId} is not an integer from 1 to 2^53-1` })),
-    onRight: Effect.succeed
-  })
 
 const stripUndefined = (value: object): Record<string, unknown> =>
   Object.fromEntries(

@@ -41,6 +41,7 @@ import type { Schedule } from "effect"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { fetchLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
+import { validCallId } from "./internal/ids.js"
 import * as Polling from "./Polling.js"
 import { type NonceSource, Sessions } from "./Sessions.js"
 
@@ -144,13 +145,6 @@ const validXid = (externalId: string) =>
   Either.match(decodeXid(externalId), {
     onLeft: () =>
       Effect.fail(new InvalidInput({ subject: "app external id", issue: "an external id is 1..255 characters" })),
-    onRight: Effect.succeed
-  })
-
-const validCallId = (callId: number) =>
-  Either.match(decodeCallId(callId), {
-    onLeft: () =>
-      Effect.fail(new InvalidInput({ subject: "call id", issue: `${callId} is not an integer from 1 to 2^53-1` })),
     onRight: Effect.succeed
   })
 

@@ -22,17 +22,19 @@
  *
  * @since 0.1.0
  */
-import { FunctionSchedule, Ids, Items } from "@effect-cdf/core"
+import type { Ids } from "@effect-cdf/core"
+import { FunctionSchedule, Items } from "@effect-cdf/core"
 import { InvalidInput } from "@effect-cdf/core/Errors"
 import type { NotFound } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
-import { Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as FunctionRef from "./FunctionRef.js"
 import { resolveFunctionId } from "./internal/api.js"
 import { definedOnly } from "./internal/defined.js"
 import { decodeInput, encode } from "./internal/encode.js"
+import { validScheduleId } from "./internal/ids.js"
 import { Sessions } from "./Sessions.js"
 import type { ClientCredentials } from "./Sessions.js"
 
@@ -115,14 +117,7 @@ const encodeWriteRequest = encode(WriteRequest, "schedule")
 const decodeWrite = decodeInput(FunctionSchedule.FunctionScheduleWrite, "schedule")
 const decodeListRequest = decodeInput(FunctionSchedule.FunctionScheduleListRequest, "schedule list request")
 const encodeListRequest = encode(FunctionSchedule.FunctionScheduleListRequest, "schedule list request")
-const decodeScheduleId = Schema.decodeUnknownEither(Ids.ScheduleId)
-
-const scheduleId = (id: number): Effect.Effect<Ids.ScheduleId, InvalidInput> =>
-  Either.match(decodeScheduleId(id), {
-    onLeft: () =>
-      Effect.fail(new InvalidInput({ subject: "schedule id", issue: `${id} is not an integer from 1 to 2^53-1` })),
-    onRight: Effect.succeed
-  })
+const scheduleId = validScheduleId
 
 const distinctIds = (ids: ReadonlyArray<number>) =>
   Effect.map(Effect.forEach(ids, scheduleId), (valid) => [...new Set(valid)].map((id) => ({ id })))

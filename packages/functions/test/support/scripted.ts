@@ -5,11 +5,12 @@
  */
 import { Auth, CdfClient } from "@effect-cdf/http"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Clock, Effect, Layer, Redacted, TestClock } from "effect"
 import { gunzipSync } from "node:zlib"
 import * as Calls from "../../src/Calls.js"
 import * as FunctionApps from "../../src/FunctionApps.js"
 import * as Sessions from "../../src/Sessions.js"
+import { drive as driveWithin } from "./fakeCdf.js"
 
 /** A request as the fake saw it. */
 export interface Seen {
@@ -112,22 +113,8 @@ const defaults = (seen: Seen): Reply => {
 
 const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
 
-/** Runs `effect` to its end under the TestClock, jumping to each pending sleep up to `horizonMillis` ahead. */
-export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, horizonMillis = 3_600_000) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 100_000; i++) {
-      yield* realYield
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) {
-        return yield* Exit.matchEffect(done.value, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
-      }
-      const now = yield* Clock.currentTimeMillis
-      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= now + horizonMillis)
-      if (next.length > 0) yield* TestClock.setTime(Math.min(...next))
-    }
-    return yield* Effect.dieMessage("drive: the effect did not finish")
-  })
+/** Runs `effect` to its end under the TestClock, jumping to each pending sleep up to an hour ahead. */
+export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) => driveWithin(effect, 3_600_000)
 
 /** Moves the TestClock forward by `millis`, stopping at each pending sleep and letting real promises settle. */
 export const advance = (millis: number) =>
