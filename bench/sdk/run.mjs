@@ -10,8 +10,8 @@ import { FetchHttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Schedule } from "effect"
 import { Emulator } from "../../packages/emulator/dist/index.js"
-import { Auth } from "../../packages/http/dist/index.js"
 import { Calls, CogniteFunctions, Functions } from "../../packages/functions/dist/index.js"
+import { Auth } from "../../packages/http/dist/index.js"
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -21,11 +21,13 @@ const REQUESTS = arg("requests", 3000)
 const CALLS = arg("calls", 300)
 
 const clientLayer = (http) =>
-  Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
-    CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project }).pipe(
-      Layer.provide(Auth.layerToken(emulator.token)),
-      Layer.provide(http)
-    )))
+  Layer.unwrapEffect(
+    Effect.map(Emulator.Emulator, (emulator) =>
+      CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project }).pipe(
+        Layer.provide(Auth.layerToken(emulator.token)),
+        Layer.provide(http)
+      ))
+  )
 
 const timed = (effect) =>
   Effect.gen(function*() {
@@ -45,12 +47,20 @@ const measure = (name, http) =>
     const fast = Schedule.spaced("5 millis")
     const first = yield* calls.call(fn.id, { warm: true }, { schedule: fast })
     for (let i = 0; i < 200; i++) yield* calls.retrieve(fn.id, first.call.id)
-    const sequential = yield* timed(Effect.forEach(Array.from({ length: REQUESTS }), () => calls.retrieve(fn.id, first.call.id), { discard: true }))
+    const sequential = yield* timed(
+      Effect.forEach(Array.from({ length: REQUESTS }), () => calls.retrieve(fn.id, first.call.id), { discard: true })
+    )
     const parallel = yield* timed(
-      Effect.forEach(Array.from({ length: REQUESTS }), () => calls.retrieve(fn.id, first.call.id), { concurrency: 8, discard: true })
+      Effect.forEach(Array.from({ length: REQUESTS }), () => calls.retrieve(fn.id, first.call.id), {
+        concurrency: 8,
+        discard: true
+      })
     )
     const endToEnd = yield* timed(
-      Effect.forEach(Array.from({ length: CALLS }), (_, n) => calls.call(fn.id, { n }, { schedule: fast }), { concurrency: 4, discard: true })
+      Effect.forEach(Array.from({ length: CALLS }), (_, n) => calls.call(fn.id, { n }, { schedule: fast }), {
+        concurrency: 4,
+        discard: true
+      })
     )
     return {
       client: name,
