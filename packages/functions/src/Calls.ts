@@ -38,13 +38,16 @@ import {
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
+import type { HttpClient } from "@effect/platform"
 import type { Schedule } from "effect"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema, Stream } from "effect"
+import type { ConfigError } from "effect"
 import type * as FunctionDef from "./FunctionDef.js"
 import { isFunctionDef } from "./FunctionDef.js"
 import type { FunctionRef } from "./FunctionRef.js"
 import { fetchLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
+import { fromEnv } from "./internal/env.js"
 import { validCallId } from "./internal/ids.js"
 import * as Polling from "./Polling.js"
 import { type NonceSource, Sessions } from "./Sessions.js"
@@ -680,3 +683,11 @@ const stripUndefined = (value: object): Record<string, unknown> =>
 
 /** The calls service; needs a `CdfClient` and `Sessions`. */
 export const layer: Layer.Layer<Calls, never, CdfClient | Sessions> = Layer.effect(Calls, make)
+
+/**
+ * The service with its client, auth and sessions from the `COGNITE_*` variables; only the `HttpClient` is
+ * left to provide. To use several services, prefer `CogniteFunctions.layerConfig`: one client for all.
+ */
+export const layerConfig: Layer.Layer<Calls, ConfigError.ConfigError, HttpClient.HttpClient> = layer.pipe(
+  Layer.provide(fromEnv)
+)

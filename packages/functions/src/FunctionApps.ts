@@ -37,10 +37,13 @@ import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { RawResponse } from "@effect-cdf/http/CdfRequest"
 import { path } from "@effect-cdf/http/CdfRequest"
+import type { HttpClient } from "@effect/platform"
 import type { Schedule } from "effect"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import type { ConfigError } from "effect"
 import { fetchLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
+import { fromEnv } from "./internal/env.js"
 import { validCallId } from "./internal/ids.js"
 import * as Polling from "./Polling.js"
 import { type NonceSource, Sessions } from "./Sessions.js"
@@ -358,3 +361,11 @@ const callIdFromLocation = (location: string): Option.Option<Ids.CallId> => {
 
 /** The Function Apps service; needs a `CdfClient` and `Sessions`. */
 export const layer: Layer.Layer<FunctionApps, never, CdfClient | Sessions> = Layer.effect(FunctionApps, make)
+
+/**
+ * The service with its client, auth and sessions from the `COGNITE_*` variables; only the `HttpClient` is
+ * left to provide. To use several services, prefer `CogniteFunctions.layerConfig`: one client for all.
+ */
+export const layerConfig: Layer.Layer<FunctionApps, ConfigError.ConfigError, HttpClient.HttpClient> = layer.pipe(
+  Layer.provide(fromEnv)
+)

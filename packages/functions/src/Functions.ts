@@ -23,11 +23,14 @@ import type { NotFound } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
+import type { HttpClient } from "@effect/platform"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import type { ConfigError } from "effect"
 import * as FunctionRef from "./FunctionRef.js"
 import { functionsByIds, retrieveFunction } from "./internal/api.js"
 import { definedOnly } from "./internal/defined.js"
 import { decodeInput, encode } from "./internal/encode.js"
+import { fromEnv } from "./internal/env.js"
 import * as Zip from "./internal/zip.js"
 
 /** The functions service. */
@@ -530,3 +533,11 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
 
 /** The functions service as a layer over a `CdfClient`. */
 export const layer: Layer.Layer<Functions, never, CdfClient> = Layer.effect(Functions, make)
+
+/**
+ * The service with its client, auth and sessions from the `COGNITE_*` variables; only the `HttpClient` is
+ * left to provide. To use several services, prefer `CogniteFunctions.layerConfig`: one client for all.
+ */
+export const layerConfig: Layer.Layer<Functions, ConfigError.ConfigError, HttpClient.HttpClient> = layer.pipe(
+  Layer.provide(fromEnv)
+)

@@ -29,11 +29,14 @@ import type { NotFound } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
+import type { HttpClient } from "@effect/platform"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import type { ConfigError } from "effect"
 import * as FunctionRef from "./FunctionRef.js"
 import { resolveFunctionId } from "./internal/api.js"
 import { definedOnly } from "./internal/defined.js"
 import { decodeInput, encode } from "./internal/encode.js"
+import { fromEnv } from "./internal/env.js"
 import { validScheduleId } from "./internal/ids.js"
 import { Sessions } from "./Sessions.js"
 import type { ClientCredentials } from "./Sessions.js"
@@ -257,3 +260,11 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
 
 /** The schedules service as a layer over a `CdfClient` and `Sessions`. */
 export const layer: Layer.Layer<Schedules, never, CdfClient | Sessions> = Layer.effect(Schedules, make)
+
+/**
+ * The service with its client, auth and sessions from the `COGNITE_*` variables; only the `HttpClient` is
+ * left to provide. To use several services, prefer `CogniteFunctions.layerConfig`: one client for all.
+ */
+export const layerConfig: Layer.Layer<Schedules, ConfigError.ConfigError, HttpClient.HttpClient> = layer.pipe(
+  Layer.provide(fromEnv)
+)
