@@ -45,7 +45,7 @@ import type { ConfigError } from "effect"
 import type * as FunctionDef from "./FunctionDef.js"
 import { isFunctionDef } from "./FunctionDef.js"
 import type { FunctionRef } from "./FunctionRef.js"
-import { fetchLimits, resolveFunctionId } from "./internal/api.js"
+import { cachedLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
 import { validCallId } from "./internal/ids.js"
@@ -235,7 +235,7 @@ export const make = Effect.gen(function*() {
   const client = yield* CdfClient
   const sessions = yield* Sessions
 
-  const limits = yield* Effect.cached(fetchLimits(client))
+  const limits = yield* cachedLimits(client)
   const defaultDeadline = Polling.defaultDeadline(limits)
 
   /** The ids of the calls this client started (the latest 10,000): reconciliation never adopts one of them. */

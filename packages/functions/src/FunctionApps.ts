@@ -41,7 +41,7 @@ import type { HttpClient } from "@effect/platform"
 import type { Schedule } from "effect"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import type { ConfigError } from "effect"
-import { fetchLimits, resolveFunctionId } from "./internal/api.js"
+import { cachedLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
 import { validCallId } from "./internal/ids.js"
@@ -155,7 +155,7 @@ const validXid = (externalId: string) =>
 export const make = Effect.gen(function*() {
   const client = yield* CdfClient
   const sessions = yield* Sessions
-  const defaultDeadline = Polling.defaultDeadline(yield* Effect.cached(fetchLimits(client)))
+  const defaultDeadline = Polling.defaultDeadline(yield* cachedLimits(client))
 
   /** The body of a completed call, decoded: the result, then the app's envelope inside it. */
   const readResult = <A, I>(

@@ -27,7 +27,7 @@ import type { HttpClient } from "@effect/platform"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import type { ConfigError } from "effect"
 import * as FunctionRef from "./FunctionRef.js"
-import { functionsByIds, retrieveFunction } from "./internal/api.js"
+import { cachedLimits, functionsByIds, retrieveFunction } from "./internal/api.js"
 import { definedOnly } from "./internal/defined.js"
 import { decodeInput, encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
@@ -314,22 +314,7 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
     }
   )
 
-  // Only a success is kept: a failed fetch (a network blip) is tried again by the next use.
-  let cachedLimits: FunctionsLimits.FunctionsLimits | undefined
-  const limitsLock = yield* Effect.makeSemaphore(1)
-  const limits = limitsLock.withPermits(1)(
-    Effect.suspend(() =>
-      cachedLimits !== undefined ? Effect.succeed(cachedLimits) : client.execute({
-        operation: "cdf.Functions.limits",
-        method: "GET",
-        path: path`/functions/limits`,
-        safety: "safe",
-        schema: FunctionsLimits.FunctionsLimits
-      }).pipe(Effect.tap((fetched) => {
-        cachedLimits = fetched
-      }))
-    )
-  ).pipe(Effect.withSpan("Functions.limits"))
+  const limits = (yield* cachedLimits(client)).pipe(Effect.withSpan("Functions.limits"))
 
   const status = client.execute({
     operation: "cdf.Functions.status",

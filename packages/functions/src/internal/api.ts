@@ -56,12 +56,24 @@ export const resolveFunctionId = (client: CdfClient.Service, ref: FunctionRef.Fu
     )
   )
 
-/** `GET /functions/limits`. */
-export const fetchLimits = (client: CdfClient.Service) =>
-  client.execute({
-    operation: "cdf.Functions.limits",
-    method: "GET",
-    path: path`/functions/limits`,
-    safety: "safe",
-    schema: FunctionsLimits.FunctionsLimits
+/**
+ * `GET /functions/limits`, read once: concurrent uses share one request, and only a success is kept, so a
+ * failed read (a network blip) is tried again by the next use instead of being remembered for good.
+ */
+export const cachedLimits = (client: CdfClient.Service) =>
+  Effect.map(Effect.makeSemaphore(1), (lock) => {
+    let cached: FunctionsLimits.FunctionsLimits | undefined
+    return lock.withPermits(1)(
+      Effect.suspend(() =>
+        cached !== undefined ? Effect.succeed(cached) : client.execute({
+          operation: "cdf.Functions.limits",
+          method: "GET",
+          path: path`/functions/limits`,
+          safety: "safe",
+          schema: FunctionsLimits.FunctionsLimits
+        }).pipe(Effect.tap((fetched) => {
+          cached = fetched
+        }))
+      )
+    )
   })
