@@ -1,6 +1,7 @@
 /**
  * Every example value in Cognite's OpenAPI description and every JSON sample in the documentation pages
- * the project started from decodes with our schemas. The files are read from ../shared, not copied.
+ * the project started from decodes with our schemas. The files are vendored in spec/ at the repository root
+ * (spec/README.md says where they come from).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
@@ -17,8 +18,8 @@ import * as Items from "../src/Items.js"
 import * as Session from "../src/Session.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const shared = path.resolve(here, "../../../../shared")
-const spec = JSON.parse(fs.readFileSync(path.join(shared, "spec/cognite-functions-openapi.json"), "utf8"))
+const vendored = path.resolve(here, "../../../spec")
+const spec = JSON.parse(fs.readFileSync(path.join(vendored, "cognite-functions-openapi.json"), "utf8"))
 
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 
@@ -172,10 +173,10 @@ const jsonBlocks = (text: string): Array<unknown> => {
   return out
 }
 
-describe("documentation samples in shared/seeds", () => {
-  const seeds = fs.readdirSync(path.join(shared, "seeds")).sort()
+describe("documentation samples in spec/seeds", () => {
+  const seeds = fs.readdirSync(path.join(vendored, "seeds")).sort()
   const samples = seeds.flatMap((file) =>
-    jsonBlocks(fs.readFileSync(path.join(shared, "seeds", file), "utf8")).map((value) => ({ file, value }))
+    jsonBlocks(fs.readFileSync(path.join(vendored, "seeds", file), "utf8")).map((value) => ({ file, value }))
   )
 
   it("every JSON sample is classified and decodes", () => {

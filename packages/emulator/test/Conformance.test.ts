@@ -1,6 +1,6 @@
 /**
  * Conformance: every endpoint driven over real HTTP, every response body validated against Cognite's
- * OpenAPI description (shared/spec), with the spec's quirks overridden explicitly in ./spec.ts.
+ * OpenAPI description (spec/ at the repository root), with the spec's quirks overridden explicitly in ./spec.ts.
  */
 import { assert, describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
@@ -42,7 +42,7 @@ const fails = (reply: Reply, status: number) => {
   expect(num(reply.body, "error", "code")).toBe(status)
 }
 
-describe("spec quirks (shared/spec/README.md)", () => {
+describe("spec quirks (spec/README.md)", () => {
   // If this fails, Cognite fixed the spec: drop the matching override in spec.ts.
   it("are each still present in the published spec", () => {
     expect(quirks).toEqual({

@@ -1,6 +1,6 @@
 /**
- * The OpenAPI description of the Functions API, read from shared/spec at test time, and an ajv
- * validator for response bodies. The spec's known quirks (shared/spec/README.md) are overridden here,
+ * The OpenAPI description of the Functions API, read from the vendored spec/ at test time, and an ajv
+ * validator for response bodies. The spec's known quirks (spec/README.md at the repository root) are overridden here,
  * one by one, each with the reason; `quirks` keeps the unpatched facts so a test can prove each quirk
  * is still in the spec (if Cognite fixes one, that test fails and the override can go).
  */
@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-/** Where the spec is: `shared/` is cloned beside the repository. */
-export const SPEC_PATH = path.resolve(here, "../../../../shared/spec/cognite-functions-openapi.json")
+/** Where the spec is: vendored at the repository root (see spec/README.md for its origin). */
+export const SPEC_PATH = path.resolve(here, "../../../spec/cognite-functions-openapi.json")
 
 const parse = (text: string): Record<string, unknown> => {
   const value: unknown = JSON.parse(text)
