@@ -43,7 +43,10 @@ const run = (command, args, options = {}) => {
 /** The install command of the README's Install section, for npm: the packages and their peers. */
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
 const installLine = (manager, dev) => {
-  const pattern = new RegExp(`^${manager} (?:install|i|add) ${dev ? "(?:-D|--save-dev) " : ""}(@effect-cdf/[^\\n]+)$`, "m")
+  const pattern = new RegExp(
+    `^${manager} (?:install|i|add) ${dev ? "(?:-D|--save-dev) " : ""}(@effect-cdf/[^\\n]+)$`,
+    "m"
+  )
   const match = readme.match(pattern)
   if (match === null) throw new Error(`README.md has no "${manager} install ${dev ? "-D " : ""}@effect-cdf/..." line`)
   return match[1].trim().split(/\s+/)
