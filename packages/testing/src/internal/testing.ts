@@ -78,7 +78,10 @@ export const make = (options: Options) =>
         const callId = Ids.CallId.make(input.functionCallInfo.call_id)
         const functionId = entry.functionId
         const millis = Math.max(0, Duration.toMillis(Duration.decode(entry.spec.duration ?? 0)))
-        const state: Running = { endsAt: (yield* Clock.currentTimeMillis) + millis, finished: false }
+        const timeout = emulator.limits.callTimeoutMillis
+        // the emulator ends a call at its timeout, in a sleep older than any wait's: a wait sees it 1 ms later
+        const endsIn = millis < timeout ? millis : timeout + 1
+        const state: Running = { endsAt: (yield* Clock.currentTimeMillis) + endsIn, finished: false }
         running.set(callId, state)
         recorded.push({ callId, functionId, externalId, data: input.data })
         if (millis > 1) yield* Effect.sleep(Duration.millis(millis - 1))
