@@ -97,3 +97,36 @@ describe("the project's limits", () => {
       expect(fake.to("/functions/limits").length).toBe(1)
     }))
 })
+
+describe("Calls.call under a server's Retry-After", () => {
+  it.scoped("a RateLimited poll with Retry-After: 86400 waits the transport's cap, not a day", () =>
+    Effect.gen(function*() {
+      let limited = 0
+      const fake = yield* scripted((seen: Seen): Reply | undefined => {
+        if (seen.method === "POST" && seen.path === "/functions/7/call") {
+          return { status: 201, body: callBody(100, "Running") }
+        }
+        if (seen.path === "/functions/7/calls/100") {
+          // five answers of 429: the transport's five attempts of the first poll, then the poll fails RateLimited
+          return limited++ < 5
+            ? { status: 429, body: { error: { code: 429, message: "slow down" } }, headers: { "retry-after": "86400" } }
+            : { status: 200, body: callBody(100, "Completed") }
+        }
+        if (seen.path === "/functions/7/calls/100/response") {
+          return { status: 200, body: { callId: 100, functionId: 7, response: 1 } }
+        }
+        return undefined
+      })
+      const result = yield* drive(
+        Effect.flatMap(
+          Calls.Calls,
+          (calls) => calls.call(7, {}, { deadline: "2 days", schedule: Schedule.spaced("1 second") })
+        )
+      ).pipe(Effect.provide(fake.context))
+      const polls = fake.to("/functions/7/calls/100").map((r) => r.at)
+      // after the failed poll, the next one comes 60 s later (the clamped hint), then 1 s
+      const failedAt = polls[4]
+      expect(polls[5] - failedAt).toBeLessThanOrEqual(61_000)
+      expect(result.report.waitedMillis).toBeLessThan(10 * 60_000)
+    }))
+})
