@@ -6,12 +6,14 @@
  * @since 0.1.0
  */
 import { Session } from "@effect-cdf/core"
-import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
+import { InvalidInput } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
-import type { ConfigError, Redacted } from "effect"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import type { ConfigError } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { read } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
+import type { ReadError } from "./ServiceError.js"
 
 /** Client credentials a session can be created with. */
 export interface ClientCredentials {
@@ -30,6 +32,19 @@ export type NonceSource =
   /** A one-shot token exchange: short-lived, not refreshed. */
   | { readonly _tag: "OneshotTokenExchange" }
 
+/**
+ * Where the nonce of one call or schedule comes from, in this order: `nonce` as it is, a session created with
+ * `clientCredentials`, one from `nonceSource`, else the client's default source.
+ */
+export interface NonceOptions {
+  /** A nonce from a session you created: used as it is (a string is wrapped in `Redacted` at once). */
+  readonly nonce?: Redacted.Redacted<string> | string | undefined
+  /** Credentials to create the session with, instead of the client's default. */
+  readonly clientCredentials?: ClientCredentials | undefined
+  /** Where to get a nonce when none is given; default the client's configured source. */
+  readonly nonceSource?: NonceSource | undefined
+}
+
 /** The options of the sessions service. */
 export interface Options {
   /**
@@ -47,14 +62,12 @@ export declare namespace Sessions {
   /** What the sessions service offers. */
   export interface Service {
     /** `POST /sessions` with one of the three variants. */
-    readonly create: (
-      variant: Session.CreateSession
-    ) => Effect.Effect<Session.CreatedSession, CdfClientNs.Error>
+    readonly create: (variant: Session.CreateSession) => Effect.Effect<Session.CreatedSession, ReadError>
     /**
-     * A nonce from the given source, or by default from the configured client credentials, else a token
-     * exchange.
+     * The nonce of one call or schedule, as {@link NonceOptions} say: by default from the configured client
+     * credentials, else a token exchange. An empty nonce is an `InvalidInput`.
      */
-    readonly nonce: (source?: NonceSource) => Effect.Effect<Redacted.Redacted<string>, CdfClientNs.Error>
+    readonly nonce: (options?: NonceOptions) => Effect.Effect<Redacted.Redacted<string>, ReadError>
     /** The source used when none is given. */
     readonly defaultSource: NonceSource
   }
@@ -65,6 +78,20 @@ export const defaultSource = (options: Options): NonceSource =>
   options.clientCredentials === undefined
     ? { _tag: "TokenExchange" }
     : { _tag: "ClientCredentials", credentials: options.clientCredentials }
+
+/** The source {@link NonceOptions} name, or `undefined` for the client's default. */
+export const sourceOf = (options: NonceOptions): NonceSource | undefined =>
+  options.nonce !== undefined
+    ? { _tag: "Nonce", nonce: Redacted.isRedacted(options.nonce) ? options.nonce : Redacted.make(options.nonce) }
+    : options.clientCredentials !== undefined
+    ? { _tag: "ClientCredentials", credentials: options.clientCredentials }
+    : options.nonceSource
+
+/** A nonce given by the caller, refused when empty before anything is sent. */
+export const checkNonce = (nonce: Redacted.Redacted<string>): Effect.Effect<Redacted.Redacted<string>, InvalidInput> =>
+  Redacted.value(nonce).length === 0
+    ? Effect.fail(new InvalidInput({ subject: "nonce", issue: "the nonce is empty" }))
+    : Effect.succeed(nonce)
 
 /** The request variant for a source that creates a session. */
 const variantOf = (source: Exclude<NonceSource, { _tag: "Nonce" }>): Session.CreateSession => {
@@ -91,7 +118,8 @@ export const make = (options: Options = {}) =>
 
     const create = Effect.fn("Sessions.create")(function*(variant: Session.CreateSession) {
       const body = yield* encodeRequest({ items: [variant] })
-      const response = yield* client.execute({
+      // creating a session twice leaves one unused session: safe to re-send
+      const response = yield* read(client, {
         operation: "cdf.Sessions.create",
         method: "POST",
         path: path`/sessions`,
@@ -106,10 +134,12 @@ export const make = (options: Options = {}) =>
       return created
     })
 
-    const nonce = (source: NonceSource = fallback) =>
-      source._tag === "Nonce"
-        ? Effect.succeed(source.nonce)
+    const nonce = (options: NonceOptions = {}): Effect.Effect<Redacted.Redacted<string>, ReadError> => {
+      const source = sourceOf(options) ?? fallback
+      return source._tag === "Nonce"
+        ? checkNonce(source.nonce)
         : create(variantOf(source)).pipe(Effect.map((session) => session.nonce))
+    }
 
     return Sessions.of({ create, nonce, defaultSource: fallback })
   })

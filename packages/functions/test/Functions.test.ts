@@ -1,6 +1,6 @@
 import { CogniteFunction, Ids } from "@effect-cdf/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Option, Redacted, Ref } from "effect"
+import { Effect, Exit, Option, Redacted, Ref, Schedule } from "effect"
 import { unzipSync } from "fflate"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -427,6 +427,19 @@ describe("Functions.deploy", () => {
       assert.deepStrictEqual(fake.requests[0].json, { name: "hello.zip" })
     }))
 
+  it.effect("polls the build on the schedule given instead of the pollInterval backoff", () =>
+    Effect.gen(function*() {
+      const fake = deployFake({ statuses: ["Queued", "Deploying", "Deploying", "Ready"] })
+      yield* drive(deploy({
+        name: "hello",
+        source: { files: { "handler.py": HANDLER } },
+        schedule: Schedule.spaced("7 seconds")
+      })).pipe(Effect.provide(fake.layer))
+      const created = fake.requests.find((r) => r.method === "POST" && r.path === "/functions")
+      const polls = fake.requests.filter((r) => r.method === "GET" && r.path === `/functions/${FUNCTION_ID}`)
+      assert.deepStrictEqual(polls.map((r) => r.at - (created?.at ?? 0)), [7_000, 14_000, 21_000])
+    }))
+
   it.effect("deploys a folder, skipping node_modules, __pycache__ and .git, in a stable order", () =>
     Effect.gen(function*() {
       const dir = yield* Effect.promise(() => fs.mkdtemp(nodePath.join(os.tmpdir(), "effect-cdf-deploy-")))
@@ -457,13 +470,11 @@ describe("Functions.deploy", () => {
       assert.deepStrictEqual(second.requests[1].bytes, put.bytes, "the same folder zips to the same bytes")
     }).pipe(Effect.scoped))
 
-  it.effect("accepts the emulator's handler.js while functionPath stays handler.py", () =>
+  it.effect("leaves the entry point to the server: a bundle without handler.py is uploaded as it is", () =>
     Effect.gen(function*() {
       const fake = deployFake()
-      yield* drive(deploy({
-        name: "js",
-        source: { files: { "handler.js": "export const handle = () => 1\n" } }
-      })).pipe(Effect.provide(fake.layer))
+      yield* drive(deploy({ name: "js", source: { files: { "main.py": HANDLER } } })).pipe(Effect.provide(fake.layer))
+      assert.deepStrictEqual(Object.keys(unzipped(fake.requests[1])), ["main.py"])
       assert.strictEqual((itemsOf(fake.requests[3])[0] as { functionPath: string }).functionPath, "handler.py")
     }))
 
@@ -541,8 +552,6 @@ describe("Functions.deploy", () => {
         [{ name: "ok", source: { files }, envVars: { "BAD-NAME": "1" } }, "env var"],
         [{ name: "ok", source: { files }, externalId: "" }, "external id"],
         [{ name: "ok", source: { files }, waitTimeout: -1 }, "waitTimeout"],
-        [{ name: "ok", source: { files: { "main.py": HANDLER } } }, "no handler.py"],
-        [{ name: "ok", source: { files: { "handler.py": "print(1)\n" } } }, "does not define a top-level handle"],
         [{ name: "ok", source: { files: {} } }, "no files"],
         [{ name: "ok", source: { files: { "../escape.py": "x", "handler.py": HANDLER } } }, ".."],
         [{ name: "ok", source: { folder: "/definitely/not/here" } }, "no such folder"]
