@@ -270,7 +270,7 @@ export const resolveAuth = (env: Raw): Either.Either<EnvAuth, ConfigError.Config
       path: "COGNITE_TOKEN",
       message: `no credentials are set: set ${spell("token")}, or the client credentials ${spell("clientId")}, ${
         spell("clientSecret")
-      } and ${spell("tokenUrl")} (or IDP_TENANT_ID for Entra ID)`
+      } and ${spell("tokenUrl")} or IDP_TENANT_ID for Entra ID`
     }]))
   }
   const problems = [
