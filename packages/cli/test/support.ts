@@ -10,8 +10,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
-/** The built executable. */
-export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js")
+/** The executable as installed: the `bin` of package.json, over the bundle `pnpm build` writes. */
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "cdf-fn.js")
 
 /** The repository's `examples/` folder. */
 export const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "examples")
