@@ -1,5 +1,6 @@
 // Bundles `cdf-fn` into dist/cdf-fn/ (run after `tsc -b`): one ES module per command group and a shared
-// chunk, with only the code they use. Unbundled, Node reads ~800 module files on every start (the whole
+// chunk, with only the code they use. It also copies the examples the demo deploys from the repository's
+// examples/ (their one source) into this package's examples/, which the tarball ships. Unbundled, Node reads ~800 module files on every start (the whole
 // `effect` and `@effect/platform` barrels, fast-check among them); bundled, it reads what the command needs.
 import * as esbuild from "esbuild"
 import * as fs from "node:fs"
@@ -8,6 +9,13 @@ import { fileURLToPath } from "node:url"
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const outdir = path.join(cli, "dist", "cdf-fn")
+
+const EXAMPLES = ["python-hello", "js-hello"]
+const shipped = path.join(cli, "examples")
+fs.rmSync(shipped, { recursive: true, force: true })
+for (const name of EXAMPLES) {
+  fs.cpSync(path.join(cli, "..", "..", "examples", name), path.join(shipped, name), { recursive: true })
+}
 
 fs.rmSync(outdir, { recursive: true, force: true })
 await esbuild.build({

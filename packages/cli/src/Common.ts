@@ -7,6 +7,7 @@
  */
 import { Options } from "@effect/cli"
 
+/** The runners of every command, for the `@effect/cli` commands. */
 export { embeddedNotice, run, runLocal } from "./Command.js"
 
 /** `--json` and `--data-dir` as `@effect/cli` options. */

@@ -1,8 +1,8 @@
 /**
  * Where the example functions the demo deploys are: `examples/` inside this package (shipped in its
  * tarball), found by walking up from this module to the package's root, so it works from `src/`, from
- * `dist/` and from the bundle in `dist/cdf-fn/`. The repository's root `examples/` holds the same files for
- * readers; a test keeps the two identical.
+ * `dist/` and from the bundle in `dist/cdf-fn/`. `pnpm build` copies them there from the repository's root
+ * `examples/`, their one source; a test checks the copy.
  *
  * @since 0.1.0
  */

@@ -28,7 +28,7 @@ export const wrap = (text: string, width: number): Array<string> => {
 }
 
 /** Two columns: a term and its description, wrapped under itself; a long term puts the text below it. */
-const table = (rows: ReadonlyArray<readonly [string, string]>, indent = 2): Array<string> => {
+export const table = (rows: ReadonlyArray<readonly [string, string]>, indent = 2): Array<string> => {
   const widest = Math.max(0, ...rows.map(([term]) => term.length))
   const column = Math.min(indent + widest + 2, 30)
   return rows.flatMap(([term, description]) => {

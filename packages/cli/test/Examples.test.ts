@@ -1,6 +1,6 @@
 /**
- * The examples the demo deploys ship inside the package; the repository's root `examples/` is for readers.
- * They must not drift apart.
+ * The examples the demo deploys ship inside the package, copied by the build from the repository's root
+ * `examples/`: the copy must be whole, and the demo must find it from an installed package.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"

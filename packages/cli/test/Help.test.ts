@@ -2,6 +2,8 @@
  * The command tree, read in-process: parsing, "did you mean", and the help of every command.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { Option } from "effect"
+import { help as emulatorHelp } from "../src/Delegate.js"
 import { render } from "../src/Help.js"
 import { parse, suggest } from "../src/Parse.js"
 import type { Group, Leaf } from "../src/Spec.js"
@@ -26,6 +28,20 @@ describe("help", () => {
         expect(text).not.toContain(boilerplate)
       }
     }
+  })
+
+  it("the emulator's commands (read by @effect/cli) get help of the same form", () => {
+    for (const argv of [[], ["--help"], ["start", "--help"], ["start", "-h"]]) {
+      const text = Option.getOrThrow(emulatorHelp(argv))
+      expect(text).toMatch(/^Usage: cdf-fn emulator /)
+      expect(text).not.toMatch(/\u001b/)
+      for (const line of text.split("\n")) expect(line.length, line).toBeLessThanOrEqual(80)
+      for (const boilerplate of ["A user-defined piece of text", "This setting is optional", "--wizard"]) {
+        expect(text).not.toContain(boilerplate)
+      }
+    }
+    expect(Option.getOrThrow(emulatorHelp(["start", "--help"]))).toContain("--port N")
+    expect(emulatorHelp(["start", "--port", "0"])).toEqual(Option.none())
   })
 
   it("usage lines name the whole command", () => {

@@ -26,7 +26,8 @@ export default function setup(): void {
     path.join(root, "packages", name, "src")
   )
   const built = fs.existsSync(bin) ? fs.statSync(bin).mtimeMs : 0
-  if (sources.every((dir) => newest(dir) <= built)) return
+  const examples = fs.existsSync(path.join(cli, "examples"))
+  if (examples && sources.every((dir) => newest(dir) <= built)) return
   execFileSync(process.execPath, [
     path.join(root, "node_modules", "typescript", "bin", "tsc"),
     "-b",

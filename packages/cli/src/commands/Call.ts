@@ -103,7 +103,14 @@ export const call = handler(Tree.call, (args) =>
       const out = yield* Output
       const data = yield* Common.jsonObject("--data", Option.fromNullable(args.data))
       const deadline = yield* deadlineOption(args.timeout)
-      const started = yield* (yield* Calls).start(Common.ref(args.fn), data)
+      // no call id exists until the POST is answered: then say so, and how to look, rather than a resume hint
+      const started = yield* (yield* Calls).start(Common.ref(args.fn), data).pipe(
+        Effect.onInterrupt(() =>
+          out.note(
+            `interrupted while starting the call: it may have started; \`cdf-fn calls list ${args.fn} --status Running\` shows it`
+          )
+        )
+      )
       const { callId, functionId, startedAt } = started.handle
       if (args.noWait) {
         return yield* out.result(
