@@ -25,6 +25,11 @@ export const exitCode = (command: Effect.Effect<void, unknown>): Effect.Effect<n
     Logger.withMinimumLogLevel(LogLevel.Warning)
   )
 
+const flushed = (stream: NodeJS.WriteStream, then: () => void) => {
+  if (stream.destroyed || !stream.writable) return then()
+  stream.write("", () => then())
+}
+
 /** Runs a command as the process's main program and sets its exit code. */
 export const runMain = (command: Effect.Effect<void, unknown>): void =>
   NodeRuntime.runMain(
@@ -40,6 +45,9 @@ export const runMain = (command: Effect.Effect<void, unknown>): void =>
           : EXIT_FAILED
         process.exitCode = code
         onExit(code)
+        // Idle keep-alive sockets and timers of the HTTP client would hold the process open a while after
+        // the command is done: exit once stdout and stderr have taken everything written to them.
+        flushed(process.stdout, () => flushed(process.stderr, () => process.exit(code)))
       }
     }
   )
