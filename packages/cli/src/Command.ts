@@ -65,6 +65,9 @@ export const run = <E extends CliError, R>(
 ): Effect.Effect<void, Exit, Exclude<Exclude<R, Target.Services>, Output>> => {
   const output = makeOutput(args.json, true)
   return Effect.gen(function*() {
+    if (args.emulator && (args.baseUrl !== undefined || args.project !== undefined || args.token !== undefined)) {
+      return yield* new UsageError({ message: "--emulator cannot be combined with --base-url, --project or --token" })
+    }
     const token = yield* readToken(args)
     const flags: Target.Flags = { baseUrl: args.baseUrl, project: args.project, token, dataDir: args.dataDir }
     const layer: Layer.Layer<Target.Services, ConfigError.ConfigError | EnvironmentError> =

@@ -265,7 +265,7 @@ export const report = (error: CliError, style: Styles): Report => {
         ? ` (missing: ${error.missing.map((item) => JSON.stringify(item)).join(", ")})`
         : ""
       const hint = error._tag === "Unauthorized"
-        ? ["  the token was not accepted: check COGNITE_TOKEN (or the client credentials) and COGNITE_PROJECT"]
+        ? ["  the token was not accepted: check COGNITE_TOKEN or CDF_TOKEN (or the client credentials) and the project"]
         : []
       return {
         code: EXIT_API,

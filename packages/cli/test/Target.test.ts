@@ -62,6 +62,9 @@ describe.concurrent("the target", () => {
     expect(embedded.code, embedded.stderr).toBe(0)
     expect(doc(embedded)).toMatchObject({ target: { kind: "embedded", project: "playground" } })
     expect(embedded.stderr).toContain("using the embedded emulator")
+    const both = await cli(["functions", "status", "--emulator", "--base-url", emulator.baseUrl], env)
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain("--emulator cannot be combined with --base-url")
   })
 
   it("--token warns that it is visible in ps; --token-file and --token-file - do not", async () => {
