@@ -13,7 +13,7 @@ import * as CogniteFunctions from "@effect-cdf/functions/CogniteFunctions"
 import * as Auth from "@effect-cdf/http/Auth"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { TARGET_ENV_VARIABLES } from "@effect-cdf/http/CdfConfig"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type { ConfigError } from "effect"
 import { ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
 import { EnvironmentError } from "./Output.js"
@@ -102,7 +102,7 @@ const embeddedServices = (
     }
     return CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project, appName: "cdf-fn" }).pipe(
       Layer.provide(Auth.layerToken(emulator.token)),
-      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(NodeHttpClient.layerUndici),
       Layer.merge(Layer.succeed(Target, info)),
       Layer.tap(() => announce(info))
     )
@@ -127,6 +127,6 @@ export const cdfLayer = (flags: Flags): Layer.Layer<Services, ConfigError.Config
       dataDir: Option.none()
     }))
   ).pipe(
-    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(FetchHttpClient.layer))),
+    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))),
     Layer.provide(Layer.setConfigProvider(flagProvider(flags)))
   )
