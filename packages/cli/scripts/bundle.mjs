@@ -10,6 +10,30 @@ import { fileURLToPath } from "node:url"
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const outdir = path.join(cli, "dist", "cdf-fn")
 
+/**
+ * Marks CommonJS packages as free of side effects, so that a package imported but not used is left out.
+ * `@effect/platform-node`'s NodeHttpClient imports undici (1 MB) for `layerUndici`; cdf-fn uses `layer`
+ * (node:http), so undici is dropped.
+ */
+function sideEffectFree(names) {
+  return {
+    name: "side-effect-free",
+    setup(build) {
+      const filter = new RegExp(`^(${names.join("|")})$`)
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === "side-effect-free") return undefined
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: "side-effect-free"
+        })
+        return { ...resolved, sideEffects: false }
+      })
+    }
+  }
+}
+
 const EXAMPLES = ["python-hello", "js-hello"]
 const shipped = path.join(cli, "examples")
 fs.rmSync(shipped, { recursive: true, force: true })
@@ -29,6 +53,7 @@ await esbuild.build({
   logLevel: "warning",
   // optional native add-ons of dependencies: loaded at run time when present, as without the bundle
   external: ["bufferutil", "utf-8-validate", "msgpackr-extract"],
+  plugins: [sideEffectFree(["undici"])],
   // CommonJS dependencies bundled into ES modules still call `require` for Node's built-ins
   banner: {
     js:

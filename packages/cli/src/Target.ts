@@ -102,7 +102,7 @@ const embeddedServices = (
     }
     return CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project, appName: "cdf-fn" }).pipe(
       Layer.provide(Auth.layerToken(emulator.token)),
-      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provide(NodeHttpClient.layer),
       Layer.merge(Layer.succeed(Target, info)),
       Layer.tap(() => announce(info))
     )
@@ -127,6 +127,6 @@ export const cdfLayer = (flags: Flags): Layer.Layer<Services, ConfigError.Config
       dataDir: Option.none()
     }))
   ).pipe(
-    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))),
+    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layer))),
     Layer.provide(Layer.setConfigProvider(flagProvider(flags)))
   )
