@@ -1,64 +1,67 @@
 /**
- * The `cdf-fn` command tree and how it runs: every error is printed by the command that met it and becomes
- * the process's exit code (see `Output` for the codes).
+ * How `cdf-fn` runs a command line: help, the version and usage errors straight from the command tree
+ * (nothing else is loaded for them), then the one command asked for, loaded on demand.
  *
  * @since 0.1.0
  */
-import { Command, ValidationError } from "@effect/cli"
-import type { CliApp } from "@effect/cli"
-import { Cause, Effect, Logger, LogLevel } from "effect"
-import * as App from "./commands/App.js"
-import * as Call from "./commands/Call.js"
-import * as Calls from "./commands/Calls.js"
-import * as Demo from "./commands/Demo.js"
-import * as Emulator from "./commands/Emulator.js"
-import * as Functions from "./commands/Functions.js"
-import * as Schedules from "./commands/Schedules.js"
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./Output.js"
+import { render } from "./Help.js"
+import type { UsageProblem } from "./Parse.js"
+import { parse } from "./Parse.js"
+import { load, root, VERSION } from "./Tree.js"
 
-/** The CLI's version. */
-export const VERSION = "0.1.0"
+/** The command tree and the version. */
+export { root, VERSION }
 
-/** The root command, `cdf-fn`, with every subcommand. */
-export const command = Command.make("cdf-fn").pipe(
-  Command.withDescription(
-    "Cognite Functions from the command line, against CDF (COGNITE_* set) or the embedded emulator (none set)"
-  ),
-  Command.withSubcommands([
-    Functions.command,
-    Call.callCommand,
-    Call.awaitCommand,
-    Calls.command,
-    Schedules.command,
-    App.command,
-    Emulator.command,
-    Demo.command
-  ])
-)
+/** The exit code of bad usage (see `Output`). */
+const EXIT_USAGE = 2
 
-const cli = Command.run(command, { name: "cdf-fn", version: VERSION })
+/** The lines and the JSON document of a usage error. */
+export const usageReport = (problem: UsageProblem) => ({
+  lines: [`error: ${problem.message}`, ...(problem.hint === undefined ? [] : [`  ${problem.hint}`])],
+  json: {
+    error: {
+      _tag: "UsageError",
+      message: problem.message,
+      ...(problem.suggestion === undefined ? {} : { suggestion: problem.suggestion }),
+      ...(problem.hint === undefined ? {} : { hint: problem.hint })
+    }
+  }
+})
 
 /**
- * Runs the CLI on `argv` (`process.argv`: the runtime and script first) and gives the exit code. Usage
- * errors were already printed by `@effect/cli`; a defect (a bug) is printed with its cause.
+ * Runs `argv` (the words after `cdf-fn`). Help and usage errors are written here and set
+ * `process.exitCode`; a command is handed to the Effect runtime, which sets the exit code when it ends.
  */
-export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
-  cli(argv).pipe(
-    Effect.as(EXIT_OK),
-    Effect.catchAll((error) =>
-      ValidationError.isValidationError(error)
-        ? Effect.succeed(EXIT_USAGE)
-        : Effect.succeed(error.code)
-    ),
-    Effect.catchAllDefect((defect) =>
-      Effect.sync(() => {
-        process.stderr.write(
-          `cdf-fn: unexpected error (a bug; please report it):\n${Cause.pretty(Cause.die(defect))}\n`
-        )
-        return EXIT_FAILED
-      })
-    ),
-    // the SDK's warnings go to stderr, so stdout stays the command's output
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false }))),
-    Logger.withMinimumLogLevel(LogLevel.Warning)
-  )
+export const main = async (argv: ReadonlyArray<string>): Promise<void> => {
+  const outcome = parse(root, argv)
+  switch (outcome._tag) {
+    case "Help":
+      process.stdout.write(render(root, outcome.path, outcome.node))
+      process.exitCode = 0
+      return
+    case "Version":
+      process.stdout.write(`${VERSION}\n`)
+      process.exitCode = 0
+      return
+    case "Usage": {
+      const report = usageReport(outcome)
+      process.stderr.write(`${report.lines.join("\n")}\n`)
+      const end = argv.indexOf("--")
+      if ((end === -1 ? argv : argv.slice(0, end)).includes("--json")) {
+        process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`)
+      }
+      process.exitCode = EXIT_USAGE
+      return
+    }
+    case "Delegate": {
+      const [{ runMain }, { emulator }] = await Promise.all([import("./Run.js"), import("./Delegate.js")])
+      return runMain(emulator(outcome.argv))
+    }
+    case "Run": {
+      const loader = load[outcome.path.join(" ")]
+      if (loader === undefined) throw new Error(`no implementation for ${outcome.path.join(" ")}`)
+      const [{ runMain }, runner] = await Promise.all([import("./Run.js"), loader()])
+      return runMain(runner(outcome.values))
+    }
+  }
+}

@@ -1,157 +1,20 @@
 /**
- * What every command shares: the `--json` flag, the target flags, reading references, JSON input and
- * durations, and running a command against its target with its errors reported.
+ * The options and runners for commands written with `@effect/cli` (the `emulator` commands): `--json` and
+ * `--data-dir` as `@effect/cli` options, and the runners of `Command`. The other commands are plain data
+ * (`Tree`) so that `--help` loads nothing.
  *
  * @since 0.1.0
  */
-import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
 import { Options } from "@effect/cli"
-import { Duration, Effect, Option } from "effect"
-import type { ConfigError, Layer } from "effect"
-import type { Redacted } from "effect"
-import * as fs from "node:fs"
-import type { CliError, EnvironmentError, Exit } from "./Output.js"
-import { fail, make as makeOutput, Output, UsageError } from "./Output.js"
-import * as Target from "./Target.js"
 
-/** The options every command takes. */
+/** The runners of every command, for the `@effect/cli` commands. */
+export { embeddedNotice, run, runLocal } from "./Command.js"
+
+/** `--json` and `--data-dir` as `@effect/cli` options. */
 export const options = {
   json: Options.boolean("json").pipe(Options.withDescription("Print one JSON document on stdout")),
-  baseUrl: Options.text("base-url").pipe(
-    Options.withDescription("The API's base URL (default COGNITE_BASE_URL; none set: the embedded emulator)"),
-    Options.optional
-  ),
-  project: Options.text("project").pipe(
-    Options.withDescription("The CDF project (default COGNITE_PROJECT)"),
-    Options.optional
-  ),
-  token: Options.redacted("token").pipe(
-    Options.withDescription("A bearer token (default COGNITE_TOKEN)"),
-    Options.optional
-  ),
   dataDir: Options.text("data-dir").pipe(
-    Options.withDescription("Keep the embedded emulator's state in this directory (default CDF_FN_DATA_DIR)"),
+    Options.withDescription("Keep the emulator's state in this directory"),
     Options.optional
   )
-}
-
-/** The values of the common options. */
-export interface CommonArgs {
-  readonly json: boolean
-  readonly baseUrl: Option.Option<string>
-  readonly project: Option.Option<string>
-  readonly token: Option.Option<Redacted.Redacted<string>>
-  readonly dataDir: Option.Option<string>
-}
-
-/** The announcement made on stderr when a command uses the embedded emulator. */
-export const embeddedNotice = (info: Target.Target.Info): string =>
-  `using the embedded emulator at ${info.baseUrl} (project ${info.project}); set COGNITE_* to use CDF${
-    Option.match(info.dataDir, { onNone: () => "", onSome: (dir) => ` (state kept in ${dir})` })
-  }`
-
-/**
- * Runs a command: its output mode from `--json`, the SDK's services over its target, and any error printed
- * and turned into the exit code.
- */
-export const run = <E extends CliError, R>(
-  args: CommonArgs,
-  program: Effect.Effect<void, E, R>
-): Effect.Effect<void, Exit, Exclude<Exclude<R, Target.Services>, Output>> => {
-  const output = makeOutput(args.json)
-  const layer: Layer.Layer<Target.Services, ConfigError.ConfigError | EnvironmentError> = Target.selectsCdf(args)
-    ? Target.cdfLayer(args)
-    : Target.embeddedLayer(
-      Option.match(Target.dataDir(args), { onNone: () => ({}), onSome: (dataDir) => ({ dataDir }) }),
-      (info) => output.note(output.style.dim(embeddedNotice(info)))
-    )
-  return program.pipe(
-    Effect.provide(layer),
-    Effect.catchAll((error) => fail(error)),
-    Effect.provideService(Output, output)
-  )
-}
-
-/** Runs a command that needs no target: only its output mode and error reporting. */
-export const runLocal = <E extends CliError, R>(
-  json: boolean,
-  program: Effect.Effect<void, E, R>
-): Effect.Effect<void, Exit, Exclude<R, Output>> =>
-  program.pipe(
-    Effect.catchAll((error) => fail(error)),
-    Effect.provideService(Output, makeOutput(json))
-  )
-
-/** A function reference from the command line: all digits is an id, anything else an external id. */
-export const ref = (text: string): FunctionRef => (/^\d+$/.test(text) ? Number(text) : text)
-
-/** A positive integer id from the command line, or a usage error naming `what`. */
-export const id = (what: string, text: string): Effect.Effect<number, UsageError> => {
-  const n = Number(text)
-  return /^\d+$/.test(text) && Number.isSafeInteger(n) && n > 0
-    ? Effect.succeed(n)
-    : Effect.fail(new UsageError({ message: `${what} must be a positive integer, got "${text}"` }))
-}
-
-/**
- * A JSON object from `--data` / `--body`: inline JSON, or `@file.json` to read a file. Anything but a JSON
- * object is a usage error.
- */
-export const jsonObject = (
-  flag: string,
-  raw: Option.Option<string>
-): Effect.Effect<Record<string, unknown> | undefined, UsageError> =>
-  Option.match(raw, {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      Effect.flatMap(jsonValue(flag, text), (value) =>
-        typeof value === "object" && value !== null && !Array.isArray(value)
-          ? Effect.succeed(Object.fromEntries(Object.entries(value)))
-          : Effect.fail(new UsageError({ message: `${flag} must be a JSON object, for example '{"name": "Ada"}'` })))
-  })
-
-/** Any JSON value from inline text or `@file`. */
-export const jsonValue = (flag: string, text: string): Effect.Effect<unknown, UsageError> =>
-  Effect.gen(function*() {
-    const source = text.startsWith("@")
-      ? yield* Effect.try({
-        try: () => fs.readFileSync(text.slice(1), "utf8"),
-        catch: () => new UsageError({ message: `${flag}: cannot read the file ${text.slice(1)}` })
-      })
-      : text
-    return yield* Effect.try({
-      try: (): unknown => JSON.parse(source),
-      catch: (error) =>
-        new UsageError({
-          message: `${flag} is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`
-        })
-    })
-  })
-
-const UNITS: Record<string, number> = {
-  ms: 1,
-  millis: 1,
-  s: 1000,
-  sec: 1000,
-  second: 1000,
-  seconds: 1000,
-  m: 60_000,
-  min: 60_000,
-  minute: 60_000,
-  minutes: 60_000,
-  h: 3_600_000,
-  hour: 3_600_000,
-  hours: 3_600_000
-}
-
-/** A duration such as `30s`, `2m`, `1.5 minutes`, `500ms` or a number of seconds. */
-export const duration = (flag: string, text: string): Effect.Effect<Duration.Duration, UsageError> => {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
-  const unit = match === null ? undefined : match[2] === "" ? 1000 : UNITS[match[2].toLowerCase()]
-  if (match === null || unit === undefined || Number(match[1]) <= 0) {
-    return Effect.fail(
-      new UsageError({ message: `${flag} must be a duration such as 30s, 2m or 500ms, got "${text}"` })
-    )
-  }
-  return Effect.succeed(Duration.millis(Number(match[1]) * unit))
 }

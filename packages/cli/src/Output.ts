@@ -63,13 +63,24 @@ export declare namespace Output {
     readonly line: (text?: string) => Effect.Effect<void>
     /** Writes a line to stderr. */
     readonly note: (text?: string) => Effect.Effect<void>
-    /** Writes the one JSON document to stdout. */
+    /** Writes the one JSON document to stdout: `{"target", "result"}` for a command with a target. */
     readonly document: (value: unknown) => Effect.Effect<void>
+    /** Writes the error document to stdout: `{"target"?, "error"}`. */
+    readonly errorDocument: (error: Record<string, unknown>) => Effect.Effect<void>
+    /** Records which server answers: the JSON documents name it. */
+    readonly setTarget: (target: TargetInfo) => void
     /** Writes `value` as JSON with `--json`, else runs `human`. */
     readonly result: <R>(value: unknown, human: Effect.Effect<void, never, R>) => Effect.Effect<void, never, R>
     /** Writes a table (header row, then rows) to stdout. */
     readonly table: (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => Effect.Effect<void>
   }
+}
+
+/** Which server a command talked to, as its JSON document names it. */
+export interface TargetInfo {
+  readonly kind: "cdf" | "embedded"
+  readonly baseUrl: string
+  readonly project: string
 }
 
 /** Text styles. */
@@ -109,11 +120,16 @@ export const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*
 
 const write = (stream: NodeJS.WriteStream, text: string) => Effect.sync(() => void stream.write(text))
 
-/** The output service for a command: `json` from its `--json` flag, styles from the terminal. */
-export const make = (json: boolean): Output.Service => {
+/**
+ * The output service for a command: `json` from its `--json` flag, styles from the terminal. With
+ * `targeted`, documents are `{"target": ..., "result": ...}` so a script sees which server answered.
+ */
+export const make = (json: boolean, targeted = false): Output.Service => {
   const style = styles(colorsEnabled(process.stdout))
   const line = (text = "") => write(process.stdout, `${text}\n`)
-  const document = (value: unknown) => line(JSON.stringify(value, jsonReplacer, 2))
+  let target: TargetInfo | undefined
+  const print = (value: unknown) => line(JSON.stringify(value, jsonReplacer, 2))
+  const document = (value: unknown) => print(targeted ? { target: target ?? null, result: value } : value)
   return {
     json,
     interactive: process.stderr.isTTY === true,
@@ -121,6 +137,10 @@ export const make = (json: boolean): Output.Service => {
     line,
     note: (text = "") => write(process.stderr, `${text}\n`),
     document,
+    errorDocument: (error) => print(target === undefined ? { error } : { target, error }),
+    setTarget: (info) => {
+      target = { kind: info.kind, baseUrl: info.baseUrl, project: info.project }
+    },
     result: <R>(value: unknown, human: Effect.Effect<void, never, R>) => (json ? document(value) : human),
     table: (header, rows) => {
       const widths = header.map((title, i) =>
@@ -173,14 +193,15 @@ export const failureLines = (error: CallFailed | DeployFailed, style: Styles): A
 export const report = (error: CliError, style: Styles): Report => {
   const head = (text: string) => `${style.red("error:")} ${text}`
   if (ConfigError.isConfigError(error)) {
-    const text = `configuration: ${String(error).replace(/^\(?Invalid data at|^\(?Missing data at/, "").trim()}`
+    const problems = configProblems(error)
     return {
       code: EXIT_USAGE,
       lines: [
-        head(text),
-        "  set COGNITE_BASE_URL (or COGNITE_CLUSTER), COGNITE_PROJECT and COGNITE_TOKEN, or none of them"
+        head(problems.length === 1 ? `configuration: ${problems[0]}` : "configuration:"),
+        ...(problems.length === 1 ? [] : problems.map((problem) => `  - ${problem}`)),
+        "  (with no CDF variable set at all, or with --emulator, commands use the embedded emulator)"
       ],
-      json: { _tag: "ConfigError", message: String(error) }
+      json: { _tag: "ConfigError", message: problems.join("; "), problems }
     }
   }
   switch (error._tag) {
@@ -244,7 +265,7 @@ export const report = (error: CliError, style: Styles): Report => {
         ? ` (missing: ${error.missing.map((item) => JSON.stringify(item)).join(", ")})`
         : ""
       const hint = error._tag === "Unauthorized"
-        ? ["  the token was not accepted: check COGNITE_TOKEN (or the client credentials) and COGNITE_PROJECT"]
+        ? ["  the token was not accepted: check COGNITE_TOKEN or CDF_TOKEN (or the client credentials) and the project"]
         : []
       return {
         code: EXIT_API,
@@ -277,6 +298,31 @@ export const report = (error: CliError, style: Styles): Report => {
   }
 }
 
+/** Every problem a configuration error holds, one sentence each (an `And` of several lists them all). */
+export const configProblems = (error: ConfigError.ConfigError): Array<string> => {
+  const seen: Array<string> = []
+  const visit = (e: ConfigError.ConfigError): void => {
+    switch (e._op) {
+      case "And":
+      case "Or":
+        visit(e.left)
+        visit(e.right)
+        return
+      case "InvalidData":
+      case "MissingData":
+      case "SourceUnavailable":
+      case "Unsupported": {
+        const text = e.message.includes(e.path.join(".")) || e.path.length === 0
+          ? e.message
+          : `${e.path.join(".")}: ${e.message}`
+        if (!seen.includes(text)) seen.push(text)
+      }
+    }
+  }
+  visit(error)
+  return seen
+}
+
 /** The command that resumes waiting on a call. */
 export const resumeCommand = (functionId: number, callId: number): string => `cdf-fn await ${functionId} ${callId}`
 
@@ -286,7 +332,7 @@ export const fail = (error: CliError): Effect.Effect<never, Exit, Output> =>
     const out = yield* Output
     const described = report(error, styles(colorsEnabled(process.stderr)))
     for (const text of described.lines) yield* out.note(text)
-    if (out.json) yield* out.document({ error: described.json })
+    if (out.json) yield* out.errorDocument(described.json)
     return yield* new Exit({ code: described.code })
   })
 

@@ -1,26 +1,29 @@
 /**
- * Where commands send their requests. The `COGNITE_*` variables (or `--base-url`, `--project`, `--token`)
- * select a CDF project (or any server speaking its API, such as a running `cdf-fn emulator start`). With
- * none of them set, an emulator is started in-process for the length of the command.
+ * Where commands send their requests. Any CDF variable (`COGNITE_*` or the Cognite toolkit's `CDF_*`,
+ * `IDP_*`, `LOGIN_FLOW`, `PROVIDER`), or `--base-url`, `--project`, `--token`, selects CDF (or any server
+ * speaking its API, such as a running `cdf-fn emulator start`), and a partial configuration is then an
+ * error naming what is missing. Only with none of them set is an emulator started in-process for the
+ * length of the command.
  *
  * @since 0.1.0
  */
 import type * as EmulatorPackage from "@effect-cdf/emulator"
 import type { Emulator } from "@effect-cdf/emulator"
-import { CogniteFunctions } from "@effect-cdf/functions"
+import * as CogniteFunctions from "@effect-cdf/functions/CogniteFunctions"
 import * as Auth from "@effect-cdf/http/Auth"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
-import { NodeHttpClient } from "@effect/platform-node"
+import { TARGET_ENV_VARIABLES } from "@effect-cdf/http/CdfConfig"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type { ConfigError } from "effect"
 import { ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
 import { EnvironmentError } from "./Output.js"
 
 /** The settings a command was given on its command line. */
 export interface Flags {
-  readonly baseUrl: Option.Option<string>
-  readonly project: Option.Option<string>
+  readonly baseUrl: string | undefined
+  readonly project: string | undefined
   readonly token: Option.Option<Redacted.Redacted<string>>
-  readonly dataDir: Option.Option<string>
+  readonly dataDir: string | undefined
 }
 
 /** Where the requests of this command go. */
@@ -40,13 +43,7 @@ export declare namespace Target {
 }
 
 /** The variables that select CDF: when any is set, the embedded emulator is not used. */
-export const SELECTING_VARIABLES: ReadonlyArray<string> = [
-  "COGNITE_BASE_URL",
-  "COGNITE_CLUSTER",
-  "COGNITE_PROJECT",
-  "COGNITE_TOKEN",
-  "COGNITE_CLIENT_ID"
-]
+export const SELECTING_VARIABLES: ReadonlyArray<string> = TARGET_ENV_VARIABLES
 
 /** The variable that keeps the embedded emulator's state between commands, like `--data-dir`. */
 export const DATA_DIR_VARIABLE = "CDF_FN_DATA_DIR"
@@ -58,13 +55,13 @@ const isSet = (name: string) => {
 
 /** Whether the command targets CDF (flags or `COGNITE_*` given) rather than the embedded emulator. */
 export const selectsCdf = (flags: Flags): boolean =>
-  Option.isSome(flags.baseUrl) || Option.isSome(flags.project) || Option.isSome(flags.token) ||
+  flags.baseUrl !== undefined || flags.project !== undefined || Option.isSome(flags.token) ||
   SELECTING_VARIABLES.some(isSet)
 
 /** The data directory for the embedded emulator: `--data-dir`, else `CDF_FN_DATA_DIR`. */
 export const dataDir = (flags: Flags): Option.Option<string> =>
   Option.orElse(
-    flags.dataDir,
+    Option.fromNullable(flags.dataDir),
     () => (isSet(DATA_DIR_VARIABLE) ? Option.fromNullable(process.env[DATA_DIR_VARIABLE]) : Option.none())
   )
 
@@ -105,7 +102,7 @@ const embeddedServices = (
     }
     return CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project, appName: "cdf-fn" }).pipe(
       Layer.provide(Auth.layerToken(emulator.token)),
-      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provide(NodeHttpClient.layer),
       Layer.merge(Layer.succeed(Target, info)),
       Layer.tap(() => announce(info))
     )
@@ -113,13 +110,13 @@ const embeddedServices = (
 
 const flagProvider = (flags: Flags): ConfigProvider.ConfigProvider => {
   const map = new Map<string, string>()
-  if (Option.isSome(flags.baseUrl)) map.set("COGNITE_BASE_URL", flags.baseUrl.value)
-  if (Option.isSome(flags.project)) map.set("COGNITE_PROJECT", flags.project.value)
+  if (flags.baseUrl !== undefined) map.set("COGNITE_BASE_URL", flags.baseUrl)
+  if (flags.project !== undefined) map.set("COGNITE_PROJECT", flags.project)
   if (Option.isSome(flags.token)) map.set("COGNITE_TOKEN", Redacted.value(flags.token.value))
   return ConfigProvider.fromMap(map).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
 }
 
-/** The SDK's services over CDF, from the flags and the `COGNITE_*` variables (flags win). */
+/** The SDK's services over CDF, from the flags and the variables (flags win, then `COGNITE_*`, then `CDF_*`). */
 export const cdfLayer = (flags: Flags): Layer.Layer<Services, ConfigError.ConfigError> =>
   Layer.effect(
     Target,
@@ -130,6 +127,6 @@ export const cdfLayer = (flags: Flags): Layer.Layer<Services, ConfigError.Config
       dataDir: Option.none()
     }))
   ).pipe(
-    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))),
+    Layer.provideMerge(CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layer))),
     Layer.provide(Layer.setConfigProvider(flagProvider(flags)))
   )

@@ -1,30 +1,18 @@
 #!/usr/bin/env node
 /**
- * The `cdf-fn` executable. `NodeRuntime.runMain` turns Ctrl-C into interruption: a wait stops cleanly,
- * prints how to resume, and the process exits 130.
+ * The `cdf-fn` executable. It loads only the command tree until it knows which command runs, so
+ * `cdf-fn --help` and usage errors answer without loading the SDK. A closed stdout (`cdf-fn ... | head -1`)
+ * ends the process quietly.
  *
  * @since 0.1.0
  */
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit } from "effect"
-import { run } from "./Cli.js"
-import { EXIT_FAILED, EXIT_INTERRUPTED } from "./Output.js"
+import { main } from "./Cli.js"
 
-const main = run(process.argv).pipe(
-  Effect.tap((code) => Effect.sync(() => void (process.exitCode = code))),
-  Effect.provide(NodeContext.layer)
-)
+const quietOnClosedPipe = (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  throw error
+}
+process.stdout.on("error", quietOnClosedPipe)
+process.stderr.on("error", quietOnClosedPipe)
 
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  disablePrettyLogger: true,
-  teardown: (exit, onExit) => {
-    const code = Exit.isSuccess(exit)
-      ? typeof process.exitCode === "number" ? process.exitCode : 0
-      : Cause.isInterruptedOnly(exit.cause)
-      ? EXIT_INTERRUPTED
-      : EXIT_FAILED
-    process.exitCode = code
-    onExit(code)
-  }
-})
+void main(process.argv.slice(2))

@@ -1,6 +1,7 @@
 /**
- * Builds `cdf-fn` (and the packages it depends on) before the end-to-end tests when `dist/bin.js` is
- * missing or older than a source file of the CLI or of a package it uses, so `pnpm test` alone works.
+ * Builds `cdf-fn` (and the packages it depends on) and its bundle before the end-to-end tests when the
+ * bundle is missing or older than a source file of the CLI or of a package it uses, so `pnpm test` alone
+ * works.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -9,7 +10,7 @@ import { fileURLToPath } from "node:url"
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const root = path.resolve(cli, "../..")
-const bin = path.join(cli, "dist", "bin.js")
+const bin = path.join(cli, "dist", "cdf-fn", "bin.js")
 
 const newest = (dir: string): number => {
   let latest = 0
@@ -25,7 +26,8 @@ export default function setup(): void {
     path.join(root, "packages", name, "src")
   )
   const built = fs.existsSync(bin) ? fs.statSync(bin).mtimeMs : 0
-  if (sources.every((dir) => newest(dir) <= built)) return
+  const examples = fs.existsSync(path.join(cli, "examples"))
+  if (examples && sources.every((dir) => newest(dir) <= built)) return
   execFileSync(process.execPath, [
     path.join(root, "node_modules", "typescript", "bin", "tsc"),
     "-b",
@@ -34,7 +36,5 @@ export default function setup(): void {
     cwd: cli,
     stdio: "inherit"
   })
-  // tsc -b leaves an up-to-date output untouched: mark the build as done
-  const now = new Date()
-  fs.utimesSync(bin, now, now)
+  execFileSync(process.execPath, [path.join(cli, "scripts", "bundle.mjs")], { cwd: cli, stdio: "inherit" })
 }

@@ -10,8 +10,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
-/** The built executable. */
-export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js")
+/** The executable as installed: the `bin` of package.json, over the bundle `pnpm build` writes. */
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "cdf-fn.js")
 
 /** The repository's `examples/` folder. */
 export const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "examples")
@@ -23,18 +23,26 @@ export interface Run {
   readonly stderr: string
 }
 
+const TOOLKIT = /^(CDF_|IDP_)|^(LOGIN_FLOW|PROVIDER)$/
+
 /** The environment without any setting that selects a target, and without colors. */
 export const cleanEnv = (extra: Record<string, string> = {}): Record<string, string> => {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("COGNITE_") && key !== "CDF_FN_DATA_DIR") env[key] = value
+    if (value !== undefined && !key.startsWith("COGNITE_") && !TOOLKIT.test(key)) env[key] = value
   }
   return { ...env, NO_COLOR: "1", ...extra }
 }
 
-/** Starts `cdf-fn` with `args`. */
-export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
+/** Starts `cdf-fn` with `args`; `stdin` is written to its standard input and closed. */
+export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string): ChildProcess => {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env,
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
+  })
+  if (stdin !== undefined) child.stdin?.end(stdin)
+  return child
+}
 
 /** Collects a child's output and exit code. */
 export const finished = (child: ChildProcess): Promise<Run> =>
@@ -48,11 +56,19 @@ export const finished = (child: ChildProcess): Promise<Run> =>
   })
 
 /** Runs `cdf-fn` to the end. */
-export const cli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> =>
-  finished(spawnCli(args, env))
+export const cli = (args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string): Promise<Run> =>
+  finished(spawnCli(args, env, stdin))
 
-/** Parses the one JSON document a `--json` run printed. */
-export const json = (run: Run): unknown => JSON.parse(run.stdout)
+/** The one JSON document a `--json` run printed. */
+export const doc = (run: Run): unknown => JSON.parse(run.stdout)
+
+/** The result in the JSON document of a `--json` run (`{"target", "result"}`), or the whole document. */
+export const json = (run: Run): unknown => {
+  const document: unknown = doc(run)
+  return typeof document === "object" && document !== null && "result" in document && "target" in document
+    ? document.result
+    : document
+}
 
 /** A running emulator in this process, and the environment that points `cdf-fn` at it. */
 export interface TestEmulator {

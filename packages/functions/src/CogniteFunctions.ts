@@ -9,6 +9,7 @@
  * import { Effect, Layer } from "effect"
  *
  * // COGNITE_BASE_URL or COGNITE_CLUSTER, COGNITE_PROJECT, and COGNITE_TOKEN or the client credentials
+ * // (or the toolkit's CDF_CLUSTER, CDF_PROJECT, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_TENANT_ID)
  * const live = CogniteFunctions.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))
  *
  * const program = Effect.gen(function*() {
@@ -26,10 +27,11 @@ import type { Auth } from "@effect-cdf/http/Auth"
 import * as CdfClient from "@effect-cdf/http/CdfClient"
 import type { HttpClient } from "@effect/platform"
 import type { ConfigError } from "effect"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer } from "effect"
 import * as Calls from "./Calls.js"
 import * as FunctionApps from "./FunctionApps.js"
 import * as Functions from "./Functions.js"
+import { sessionOptions } from "./internal/env.js"
 import * as Schedules from "./Schedules.js"
 import * as Sessions from "./Sessions.js"
 
@@ -62,18 +64,15 @@ export const layer = (
   layerServices(options.sessions).pipe(Layer.provideMerge(CdfClient.layer(options)))
 
 /**
- * The services, their `CdfClient` and `Auth`, all from the environment (`COGNITE_BASE_URL` or
- * `COGNITE_CLUSTER`, `COGNITE_PROJECT`, `COGNITE_TOKEN` or `COGNITE_CLIENT_ID` + `COGNITE_CLIENT_SECRET` +
- * `COGNITE_TOKEN_URL`); sessions use the client credentials when they are set. Only the `HttpClient` is left
- * to provide.
+ * The services, their `CdfClient` and `Auth`, all from the environment: `COGNITE_*` or the Cognite
+ * toolkit's names (`CDF_CLUSTER`, `CDF_PROJECT`, `IDP_CLIENT_ID`, ...; see docs/configuration.md for the
+ * precedence). Sessions use the client credentials when they are set. Only the `HttpClient` is left to
+ * provide; a missing or partial configuration is one `ConfigError` naming every problem.
  */
 export const layerConfig: Layer.Layer<
   Services | CdfClient.CdfClient | Auth,
   ConfigError.ConfigError,
   HttpClient.HttpClient
 > = Layer.unwrapEffect(
-  Effect.map(Sessions.clientCredentialsFromEnv, (credentials) =>
-    layerServices(
-      Option.match(credentials, { onNone: () => ({}), onSome: (clientCredentials) => ({ clientCredentials }) })
-    ).pipe(Layer.provideMerge(CdfClient.layerFromEnv)))
+  Effect.map(sessionOptions, (options) => layerServices(options).pipe(Layer.provideMerge(CdfClient.layerFromEnv)))
 )

@@ -64,4 +64,31 @@ describe("layerConfig", () => {
       ).pipe(Effect.scoped, Effect.flip)
       expect(String(error)).toContain("COGNITE_PROJECT")
     }))
+
+  it.effect("the Cognite toolkit's names work too (CDF_CLUSTER, CDF_PROJECT, CDF_TOKEN)", () =>
+    Effect.gen(function*() {
+      const vars = env({ CDF_CLUSTER: "westeurope-1", CDF_PROJECT: "tk-project", CDF_TOKEN: "tk-123" })
+      yield* Effect.flatMap(Functions.Functions, (f) => f.limits).pipe(
+        Effect.provide(CogniteFunctions.layerConfig.pipe(Layer.provide(http), Layer.provide(vars)))
+      )
+      expect(seen[seen.length - 1]).toEqual({
+        url: "https://westeurope-1.cognitedata.com/api/v1/projects/tk-project/functions/limits",
+        authorization: "Bearer tk-123"
+      })
+    }))
+
+  it.effect("a partial configuration (only a client secret) names what is missing in both spellings", () =>
+    Effect.gen(function*() {
+      const error = yield* Layer.build(
+        CogniteFunctions.layerConfig.pipe(
+          Layer.provide(http),
+          Layer.provide(env({ IDP_CLIENT_SECRET: "canary-secret-9" }))
+        )
+      ).pipe(Effect.scoped, Effect.flip)
+      const text = String(error)
+      for (const part of ["COGNITE_PROJECT (or CDF_PROJECT)", "COGNITE_CLIENT_ID (or IDP_CLIENT_ID)"]) {
+        expect(text).toContain(part)
+      }
+      expect(text).not.toContain("canary-secret-9")
+    }))
 })

@@ -20,17 +20,15 @@
  */
 import { AuthenticationFailed, redactSample } from "@effect-cdf/core/Errors"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { Scope } from "effect"
+import type { ConfigError, Scope } from "effect"
 import {
   Clock,
   Config,
-  ConfigError,
   Context,
   Data,
   Deferred,
   Duration,
   Effect,
-  Either,
   Exit,
   Layer,
   Option,
@@ -40,6 +38,7 @@ import {
   Schema
 } from "effect"
 import { baseUrlFromEnv } from "./CdfConfig.js"
+import * as Env from "./internal/env.js"
 import { guarded } from "./internal/transport.js"
 
 /** A token and when it expires (epoch milliseconds of the effect `Clock`). */
@@ -326,62 +325,21 @@ export type EnvAuth =
   | { readonly _tag: "ClientCredentials"; readonly settings: ClientCredentials }
 
 /**
- * Auth from the environment: `COGNITE_TOKEN`, or `COGNITE_CLIENT_ID` + `COGNITE_CLIENT_SECRET` +
- * `COGNITE_TOKEN_URL` (+ `COGNITE_SCOPES`, space or comma separated, default `{baseUrl}/.default`).
+ * Auth from the environment: a token (`COGNITE_TOKEN` or `CDF_TOKEN`), or client credentials
+ * (`COGNITE_CLIENT_ID` or `IDP_CLIENT_ID`, `COGNITE_CLIENT_SECRET` or `IDP_CLIENT_SECRET`, and
+ * `COGNITE_TOKEN_URL` or `IDP_TOKEN_URL`, or for Entra ID `IDP_TENANT_ID`), with `LOGIN_FLOW`, `PROVIDER`,
+ * `COGNITE_SCOPES` / `IDP_SCOPES` (space or comma separated; default `{baseUrl}/.default`) and
+ * `IDP_AUDIENCE` as the Cognite toolkit reads them. Every problem is named in one error, with both spellings.
  */
-export const fromEnv: Config.Config<EnvAuth> = Config.all({
-  token: Config.option(Config.redacted("COGNITE_TOKEN")),
-  clientId: Config.option(Config.nonEmptyString("COGNITE_CLIENT_ID")),
-  clientSecret: Config.option(Config.redacted("COGNITE_CLIENT_SECRET")),
-  tokenUrl: Config.option(
-    Config.string("COGNITE_TOKEN_URL").pipe(Config.mapOrFail((raw) => {
-      try {
-        const url = new URL(raw.trim())
-        return url.protocol === "https:" || url.protocol === "http:"
-          ? Either.right(url.href)
-          : Either.left(ConfigError.InvalidData([], "COGNITE_TOKEN_URL must be an http(s) URL"))
-      } catch {
-        return Either.left(ConfigError.InvalidData([], "COGNITE_TOKEN_URL is not a URL"))
-      }
-    }))
-  ),
-  scopes: Config.option(Config.string("COGNITE_SCOPES"))
-}).pipe(
-  Config.mapOrFail((c): Either.Either<EnvAuth, ConfigError.ConfigError> => {
-    if (Option.isSome(c.token)) {
-      return Redacted.value(c.token.value).trim().length === 0
-        ? Either.left(ConfigError.InvalidData(["COGNITE_TOKEN"], "COGNITE_TOKEN is empty"))
-        : Either.right({ _tag: "Token" as const, token: c.token.value })
-    }
-    const missing = [
-      Option.isNone(c.clientId) ? "COGNITE_CLIENT_ID" : undefined,
-      Option.isNone(c.clientSecret) ? "COGNITE_CLIENT_SECRET" : undefined,
-      Option.isNone(c.tokenUrl) ? "COGNITE_TOKEN_URL" : undefined
-    ].filter((name): name is string => name !== undefined)
-    if (missing.length === 3) {
-      return Either.left(ConfigError.MissingData(
-        ["COGNITE_TOKEN"],
-        "Set COGNITE_TOKEN, or COGNITE_CLIENT_ID, COGNITE_CLIENT_SECRET and COGNITE_TOKEN_URL"
-      ))
-    }
-    if (Option.isNone(c.clientId) || Option.isNone(c.clientSecret) || Option.isNone(c.tokenUrl)) {
-      return Either.left(ConfigError.MissingData(
-        [missing[0] ?? "COGNITE_CLIENT_ID"],
-        `Client credentials need ${missing.join(" and ")} as well`
-      ))
-    }
-    const scopes = Option.map(c.scopes, (raw) => raw.split(/[\s,]+/).filter((s) => s.length > 0))
-    return Either.right({
-      _tag: "ClientCredentials" as const,
-      settings: {
-        clientId: c.clientId.value,
-        clientSecret: c.clientSecret.value,
-        tokenUrl: c.tokenUrl.value,
-        scopes: Option.getOrElse(scopes, () => [] as ReadonlyArray<string>)
-      }
-    })
-  })
-)
+export const fromEnv: Config.Config<EnvAuth> = Config.suspend(() => Config.mapOrFail(Env.raw, Env.resolveAuth))
+
+/**
+ * The client id and secret from the environment (either spelling), when both are set: the credentials
+ * sessions (nonces) are created with by default.
+ */
+export const clientCredentialsFromEnv: Config.Config<
+  Option.Option<{ readonly clientId: string; readonly clientSecret: Redacted.Redacted<string> }>
+> = Config.suspend(() => Config.map(Env.raw, Env.sessionCredentials))
 
 /**
  * The auth layer for settings read by {@link fromEnv}; client credentials without scopes ask for

@@ -1,10 +1,11 @@
 /**
  * Where the client sends requests and how: base URL or cluster, project, headers, timeouts and the retry
- * policy. `fromEnv` reads the same settings from `COGNITE_*` environment variables.
+ * policy. `fromEnv` reads the same settings from the environment (`COGNITE_*` or the toolkit's `CDF_*`).
  *
  * @since 0.1.0
  */
-import { Config, ConfigError, Duration, Either, Option } from "effect"
+import { Config, ConfigError, Duration, Either } from "effect"
+import * as Env from "./internal/env.js"
 import * as Retry from "./Retry.js"
 
 /** The version this SDK reports in `x-cdp-sdk`. */
@@ -138,47 +139,29 @@ export const resolve = (
   })
 }
 
-const checked = <A>(name: string, check: (raw: string) => Either.Either<A, string>) =>
-  Config.string(name).pipe(
-    Config.mapOrFail((raw) => Either.mapLeft(check(raw), (issue) => ConfigError.InvalidData([], `${name} ${issue}`)))
-  )
+/**
+ * The variables read by {@link fromEnv} and `Auth.fromEnv`, in precedence order per setting: `COGNITE_*`
+ * before the Cognite toolkit's `CDF_*` / `IDP_*` names (see docs/configuration.md).
+ */
+export const ENV_VARIABLES: ReadonlyArray<string> = Env.VARIABLES
+
+/** The variables that select a CDF target (every name of {@link ENV_VARIABLES} but the optional tuning ones). */
+export const TARGET_ENV_VARIABLES: ReadonlyArray<string> = Env.TARGET_VARIABLES
 
 /**
- * The base URL from `COGNITE_BASE_URL`, or else from `COGNITE_CLUSTER`; fails naming both when neither is
- * set, and naming the one at fault when it is malformed.
+ * The base URL from `COGNITE_BASE_URL` or `CDF_URL`, or else from `COGNITE_CLUSTER` or `CDF_CLUSTER`; fails
+ * naming every spelling when none is set, and naming the one at fault when it is malformed.
  */
-export const baseUrlFromEnv: Config.Config<string> = Config.all([
-  Config.option(checked("COGNITE_BASE_URL", (raw) => validateBaseUrl(raw))),
-  Config.option(checked("COGNITE_CLUSTER", clusterUrl))
-]).pipe(
-  Config.mapOrFail(([baseUrl, cluster]) =>
-    Option.isSome(baseUrl)
-      ? Either.right(baseUrl.value)
-      : Option.isSome(cluster)
-      ? Either.right(cluster.value)
-      : Either.left(
-        ConfigError.MissingData(
-          ["COGNITE_BASE_URL"],
-          "Set COGNITE_BASE_URL (for example https://api.cognitedata.com) or COGNITE_CLUSTER (for example westeurope-1)"
-        )
-      )
+export const baseUrlFromEnv: Config.Config<string> = Config.suspend(() =>
+  Config.mapOrFail(
+    Env.raw,
+    (env) => Either.mapLeft(Env.resolveBaseUrl(env), (issue) => ConfigError.MissingData([issue.path], issue.message))
   )
 )
 
 /**
- * The client options from the environment: `COGNITE_BASE_URL` or `COGNITE_CLUSTER`, `COGNITE_PROJECT`, and
- * optionally `COGNITE_APP_NAME`, `COGNITE_CDF_VERSION`, `COGNITE_TIMEOUT` (a duration such as `30 seconds`).
+ * The client options from the environment: the base URL (`COGNITE_BASE_URL`, `CDF_URL`, `COGNITE_CLUSTER`,
+ * `CDF_CLUSTER`), the project (`COGNITE_PROJECT`, `CDF_PROJECT`), and optionally `COGNITE_APP_NAME`,
+ * `COGNITE_CDF_VERSION`, `COGNITE_TIMEOUT` (a duration such as `30 seconds`). Every problem is in one error.
  */
-export const fromEnv: Config.Config<Options> = Config.all({
-  baseUrl: baseUrlFromEnv,
-  project: checked("COGNITE_PROJECT", validateProject),
-  appName: Config.option(Config.nonEmptyString("COGNITE_APP_NAME")),
-  cdfVersion: Config.option(Config.nonEmptyString("COGNITE_CDF_VERSION")),
-  attemptTimeout: Config.option(Config.duration("COGNITE_TIMEOUT"))
-}).pipe(Config.map((c) => ({
-  baseUrl: c.baseUrl,
-  project: c.project,
-  appName: Option.getOrUndefined(c.appName),
-  cdfVersion: Option.getOrUndefined(c.cdfVersion),
-  attemptTimeout: Option.getOrUndefined(c.attemptTimeout)
-})))
+export const fromEnv: Config.Config<Options> = Config.suspend(() => Config.mapOrFail(Env.raw, Env.resolveOptions))

@@ -3,28 +3,18 @@
  *
  * @since 0.1.0
  */
-import { FunctionApp } from "@effect-cdf/core"
+import * as FunctionApp from "@effect-cdf/core/FunctionApp"
 import { FunctionApps } from "@effect-cdf/functions/FunctionApps"
-import { Args, Command, Options } from "@effect/cli"
-import { Effect, Option, Schema } from "effect"
-import * as Common from "../Common.js"
+import { Effect, Schema } from "effect"
+import * as Common from "../Command.js"
 import { AppFailed, compact, Output, pretty, UsageError } from "../Output.js"
+import { handler } from "../Spec.js"
+import * as Tree from "../Tree.js"
 
 const isMethod = Schema.is(FunctionApp.AppMethod)
 
-const call = Command.make("call", {
-  ...Common.options,
-  externalId: Args.text({ name: "external-id" }).pipe(Args.withDescription("The app's external id")),
-  method: Args.text({ name: "method" }).pipe(Args.withDescription("GET, POST, PUT, DELETE, PATCH or OPTIONS")),
-  path: Args.text({ name: "path" }).pipe(Args.withDescription("The route, e.g. /items/1")),
-  body: Options.text("body").pipe(
-    Options.withDescription("The request body: JSON, or @file.json"),
-    Options.optional
-  ),
-  async: Options.boolean("async").pipe(
-    Options.withDescription("Ask for an asynchronous call (Prefer: respond-async) and poll for its result")
-  )
-}, (args) =>
+/** `app call`. */
+export const call = handler(Tree.appCall, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -35,10 +25,7 @@ const call = Command.make("call", {
           message: `unknown method ${args.method}: use ${FunctionApp.AppMethod.literals.join(", ")}`
         })
       }
-      const body = yield* Option.match(args.body, {
-        onNone: () => Effect.succeed(undefined),
-        onSome: (text) => Common.jsonValue("--body", text)
-      })
+      const body = args.body === undefined ? undefined : yield* Common.jsonValue("--body", args.body)
       const result = yield* (yield* FunctionApps).call(args.externalId, {
         method,
         path: args.path,
@@ -68,10 +55,4 @@ const call = Command.make("call", {
         })
       )
     })
-  )).pipe(Command.withDescription("Call a route of a Function App and print its data"))
-
-/** `cdf-fn app`. */
-export const command = Command.make("app").pipe(
-  Command.withDescription("Function Apps (preview): call a route"),
-  Command.withSubcommands([call])
-)
+  ))

@@ -4,17 +4,18 @@
  *
  * @since 0.1.0
  */
-import { FunctionCall } from "@effect-cdf/core"
+import * as FunctionCall from "@effect-cdf/core/FunctionCall"
 import type { CallError, Completed } from "@effect-cdf/functions/Calls"
 import { Calls } from "@effect-cdf/functions/Calls"
 import * as Polling from "@effect-cdf/functions/Polling"
-import { Args, Command, Options } from "@effect/cli"
 import type { Duration } from "effect"
 import { Effect, Option, Schedule, Schema } from "effect"
-import * as Common from "../Common.js"
+import * as Common from "../Command.js"
 import { Output, pretty, resumeCommand, seconds, UsageError } from "../Output.js"
 import * as Progress from "../Progress.js"
+import { handler } from "../Spec.js"
 import { Target } from "../Target.js"
+import * as Tree from "../Tree.js"
 
 /** A call that completed, with what waiting cost. */
 export interface Outcome {
@@ -89,34 +90,27 @@ export const printOutcome = (outcome: Outcome) =>
     yield* out.line(pretty(outcome.completed.response ?? null))
   })
 
-const deadlineOption = (timeout: Option.Option<string>) =>
-  Option.match(timeout, {
-    onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
-    onSome: (text) => Effect.map(Common.duration("--timeout", text), Option.some)
-  })
+const deadlineOption = (timeout: string | undefined) =>
+  timeout === undefined
+    ? Effect.succeed(Option.none<Duration.Duration>())
+    : Effect.map(Common.duration("--timeout", timeout), Option.some)
 
-const timeoutOption = Options.text("timeout").pipe(
-  Options.withDescription("Stop waiting after this long, e.g. 30s or 5m (default: the project's call timeout + 1 min)"),
-  Options.optional
-)
-
-const call = Command.make("call", {
-  ...Common.options,
-  fn: Args.text({ name: "function" }).pipe(Args.withDescription("A function id (all digits) or external id")),
-  data: Options.text("data").pipe(
-    Options.withDescription("The call's data: a JSON object, or @file.json"),
-    Options.optional
-  ),
-  noWait: Options.boolean("no-wait").pipe(Options.withDescription("Start the call and print its id; do not wait")),
-  timeout: timeoutOption
-}, (args) =>
+/** `cdf-fn call`. */
+export const call = handler(Tree.call, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
       const out = yield* Output
-      const data = yield* Common.jsonObject("--data", args.data)
+      const data = yield* Common.jsonObject("--data", Option.fromNullable(args.data))
       const deadline = yield* deadlineOption(args.timeout)
-      const started = yield* (yield* Calls).start(Common.ref(args.fn), data)
+      // no call id exists until the POST is answered: then say so, and how to look, rather than a resume hint
+      const started = yield* (yield* Calls).start(Common.ref(args.fn), data).pipe(
+        Effect.onInterrupt(() =>
+          out.note(
+            `interrupted while starting the call: it may have started; \`cdf-fn calls list ${args.fn} --status Running\` shows it`
+          )
+        )
+      )
       const { callId, functionId, startedAt } = started.handle
       if (args.noWait) {
         return yield* out.result(
@@ -129,18 +123,10 @@ const call = Command.make("call", {
       }
       yield* printOutcome(yield* waitFor(started.handle, deadline))
     })
-  )).pipe(Command.withDescription("Call a function and wait for its response"))
+  ))
 
-const await_ = Command.make("await", {
-  ...Common.options,
-  functionId: Args.text({ name: "function-id" }),
-  callId: Args.text({ name: "call-id" }),
-  startedAt: Options.integer("started-at").pipe(
-    Options.withDescription("When the call was sent (epoch ms), as `call --no-wait` prints it"),
-    Options.optional
-  ),
-  timeout: timeoutOption
-}, (args) =>
+/** `cdf-fn await`. */
+export const await_ = handler(Tree.await_, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -150,14 +136,8 @@ const await_ = Command.make("await", {
       const handle = yield* Schema.decodeUnknown(FunctionCall.CallHandle)({
         functionId,
         callId,
-        startedAt: Option.getOrElse(args.startedAt, () => Date.now())
+        startedAt: args.startedAt ?? Date.now()
       }).pipe(Effect.mapError(() => new UsageError({ message: "--started-at must be epoch milliseconds" })))
       yield* printOutcome(yield* waitFor(handle, deadline))
     })
-  )).pipe(Command.withDescription("Resume waiting on a call started earlier"))
-
-/** `cdf-fn call`. */
-export const callCommand = call
-
-/** `cdf-fn await`. */
-export const awaitCommand = await_
+  ))

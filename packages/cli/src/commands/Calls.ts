@@ -4,19 +4,15 @@
  *
  * @since 0.1.0
  */
-import { FunctionCall } from "@effect-cdf/core"
+import type * as FunctionCall from "@effect-cdf/core/FunctionCall"
 import { Calls } from "@effect-cdf/functions/Calls"
 import { Functions } from "@effect-cdf/functions/Functions"
-import { Args, Command, Options } from "@effect/cli"
 import { Chunk, Effect, Option, Stream } from "effect"
-import * as Common from "../Common.js"
+import * as Common from "../Command.js"
 import { Output, pretty, seconds, timestamp } from "../Output.js"
+import { handler } from "../Spec.js"
+import * as Tree from "../Tree.js"
 import { printPairs } from "./Functions.js"
-
-const functionArg = Args.text({ name: "function" }).pipe(
-  Args.withDescription("A function id (all digits) or external id")
-)
-const callIdArg = Args.text({ name: "call-id" })
 
 /** The id of a function named by id or external id (an external id is looked up). */
 export const functionIdOf = (text: string) =>
@@ -28,22 +24,15 @@ export const functionIdOf = (text: string) =>
 const duration = (call: FunctionCall.FunctionCall) =>
   call.endTime === undefined ? "" : seconds(call.endTime - call.startTime)
 
-const list = Command.make("list", {
-  ...Common.options,
-  fn: functionArg,
-  status: Options.choice("status", FunctionCall.KnownCallStatus.literals).pipe(
-    Options.withDescription("Only calls with this status"),
-    Options.optional
-  ),
-  limit: Options.integer("limit").pipe(Options.withDescription("At most this many calls"), Options.withDefault(25))
-}, (args) =>
+/** `calls list`. */
+export const list = handler(Tree.callsList, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
       const out = yield* Output
       const calls = Chunk.toReadonlyArray(
         yield* Stream.runCollect((yield* Calls).list(Common.ref(args.fn), {
-          filter: { status: Option.getOrUndefined(args.status) },
+          filter: { status: args.status },
           limit: Math.max(1, args.limit)
         }))
       )
@@ -61,9 +50,10 @@ const list = Command.make("list", {
         )
       )
     })
-  )).pipe(Command.withDescription("List a function's calls, newest first"))
+  ))
 
-const get = Command.make("get", { ...Common.options, fn: functionArg, callId: callIdArg }, (args) =>
+/** `calls get`. */
+export const get = handler(Tree.callsGet, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -87,11 +77,11 @@ const get = Command.make("get", { ...Common.options, fn: functionArg, callId: ca
         for (const line of call.error.trace.trimEnd().split("\n")) yield* out.line(`    ${line}`)
       }
     })
-  )).pipe(Command.withDescription("Show one call: its status, times and error"))
+  ))
 
-const response = Command.make(
-  "response",
-  { ...Common.options, fn: functionArg, callId: callIdArg },
+/** `calls response`. */
+export const response = handler(
+  Tree.callsResponse,
   (args) =>
     Common.run(
       args,
@@ -103,17 +93,10 @@ const response = Command.make(
         yield* out.line(pretty(Option.getOrNull(body)))
       })
     )
-).pipe(Command.withDescription("Print a call's response (JSON)"))
+)
 
-const logs = Command.make("logs", {
-  ...Common.options,
-  fn: functionArg,
-  callId: callIdArg,
-  follow: Options.boolean("follow").pipe(
-    Options.withAlias("f"),
-    Options.withDescription("Print new lines as the call prints them, until it ends")
-  )
-}, (args) =>
+/** `calls logs`. */
+export const logs = handler(Tree.callsLogs, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -131,10 +114,4 @@ const logs = Command.make("logs", {
       const entries = yield* calls.logs(Common.ref(args.fn), callId)
       yield* out.result(entries, Effect.forEach(entries, (entry) => out.line(entry.message ?? ""), { discard: true }))
     })
-  )).pipe(Command.withDescription("Print a call's log lines"))
-
-/** `cdf-fn calls`. */
-export const command = Command.make("calls").pipe(
-  Command.withDescription("Inspect a function's calls: list, status, response and logs"),
-  Command.withSubcommands([list, get, response, logs])
-)
+  ))

@@ -7,15 +7,16 @@
  */
 import { Calls } from "@effect-cdf/functions/Calls"
 import { Functions } from "@effect-cdf/functions/Functions"
-import { Command, Options } from "@effect/cli"
 import { Effect, Either, Option, Ref } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import * as Common from "../Common.js"
+import * as Common from "../Command.js"
 import { examplePath } from "../Examples.js"
 import { compact, failureLines, Output, pretty, report, seconds, UsageError } from "../Output.js"
+import { handler } from "../Spec.js"
 import { embeddedLayer, loadEmulator } from "../Target.js"
+import * as Tree from "../Tree.js"
 import { outcomeJson, waitFor } from "./Call.js"
 import { deployProgress } from "./Functions.js"
 
@@ -32,13 +33,8 @@ export const BAD_INPUT = { name: "" }
 
 const indentLines = (text: string, by = "   ") => text.split("\n").map((line) => by + line)
 
-const demo = Command.make("demo", {
-  json: Common.options.json,
-  example: Options.directory("example").pipe(
-    Options.withDescription("Deploy this folder instead of examples/python-hello"),
-    Options.optional
-  )
-}, (args) =>
+/** `cdf-fn demo`. */
+export const demo = handler(Tree.demo, (args) =>
   Common.runLocal(
     args.json,
     Effect.gen(function*() {
@@ -46,13 +42,12 @@ const demo = Command.make("demo", {
       // the narration is the output; with --json it is replaced by one document
       const say = (text = "") => (out.json ? Effect.void : out.line(text))
       const python = hasPython()
-      const folder = Option.match(args.example, {
-        onSome: (dir) => nodePath.resolve(dir),
-        onNone: () => examplePath(python ? "python-hello" : "js-hello")
-      })
+      const folder = args.example === undefined
+        ? examplePath(python ? "python-hello" : "js-hello")
+        : nodePath.resolve(args.example)
       if (!fs.existsSync(folder)) return yield* new UsageError({ message: `no example folder at ${folder}` })
       const name = nodePath.basename(folder)
-      if (Option.isNone(args.example) && !python) {
+      if (args.example === undefined && !python) {
         yield* say(out.style.yellow("Python 3 was not found on this machine: using examples/js-hello instead."))
       }
 
@@ -141,7 +136,4 @@ const demo = Command.make("demo", {
       }).pipe(Effect.provide(embeddedLayer({}, () => Effect.void)))
       if (out.json) yield* out.document(summary)
     })
-  )).pipe(Command.withDescription("Deploy and call an example function on the embedded emulator, narrated"))
-
-/** `cdf-fn demo`. */
-export const command = demo
+  ))

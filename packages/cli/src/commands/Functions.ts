@@ -4,16 +4,15 @@
  * @since 0.1.0
  */
 import type { CogniteFunction } from "@effect-cdf/core"
-import { Functions } from "@effect-cdf/functions"
-import { Args, Command, Options } from "@effect/cli"
+import * as Functions from "@effect-cdf/functions/Functions"
 import { Effect, Option, Ref } from "effect"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import * as Common from "../Common.js"
+import * as Common from "../Command.js"
 import { Output, seconds, timestamp, UsageError } from "../Output.js"
+import { handler } from "../Spec.js"
 import { Target } from "../Target.js"
-
-const RUNTIMES = ["py310", "py311", "py312", "py313", "py314"] as const
+import * as Tree from "../Tree.js"
 
 /** One function as `key: value` lines. */
 export const describeFunction = (fn: CogniteFunction.CogniteFunction): Array<[string, string]> => [
@@ -38,7 +37,8 @@ export const printPairs = (pairs: ReadonlyArray<readonly [string, string]>) =>
     for (const [key, value] of pairs) yield* out.line(`${out.style.bold(`${key}:`.padEnd(width + 1))} ${value}`)
   })
 
-const list = Command.make("list", { ...Common.options }, (args) =>
+/** `functions list`. */
+export const list = handler(Tree.functionsList, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -59,12 +59,10 @@ const list = Command.make("list", { ...Common.options }, (args) =>
         )
       )
     })
-  )).pipe(Command.withDescription("List the project's functions"))
+  ))
 
-const get = Command.make("get", {
-  ...Common.options,
-  ref: Args.text({ name: "function" }).pipe(Args.withDescription("A function id (all digits) or external id"))
-}, (args) =>
+/** `functions get`. */
+export const get = handler(Tree.functionsGet, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -72,7 +70,7 @@ const get = Command.make("get", {
       const fn = yield* (yield* Functions.Functions).retrieve(Common.ref(args.ref))
       yield* out.result(fn, printPairs(describeFunction(fn)))
     })
-  )).pipe(Command.withDescription("Show one function"))
+  ))
 
 /** Narrates a deployment on stderr: the stages as they happen (`Queued -> Deploying -> Ready`). */
 export const deployProgress =
@@ -96,29 +94,8 @@ export const deployProgress =
       }
     })
 
-const deploy = Command.make("deploy", {
-  ...Common.options,
-  folder: Args.directory({ name: "folder", exists: "yes" }).pipe(
-    Args.withDescription("The folder with the handler (handler.py, or handler.js on the emulator)")
-  ),
-  name: Options.text("name").pipe(
-    Options.withDescription("The function's name (default: the folder's name)"),
-    Options.optional
-  ),
-  externalId: Options.text("external-id").pipe(
-    Options.withDescription("The function's external id (default: its name)"),
-    Options.optional
-  ),
-  runtime: Options.choice("runtime", RUNTIMES).pipe(
-    Options.withDescription("The Python runtime (CDF's default: py313)"),
-    Options.optional
-  ),
-  functionPath: Options.text("function-path").pipe(
-    Options.withDescription("The handler's path inside the folder (default handler.py)"),
-    Options.optional
-  ),
-  description: Options.text("description").pipe(Options.optional)
-}, (args) =>
+/** `functions deploy`. */
+export const deploy = handler(Tree.functionsDeploy, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -127,8 +104,8 @@ const deploy = Command.make("deploy", {
       if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
         return yield* new UsageError({ message: `${args.folder} is not a folder` })
       }
-      const name = Option.getOrElse(args.name, () => nodePath.basename(folder))
-      const externalId = Option.getOrElse(args.externalId, () => name)
+      const name = args.name ?? nodePath.basename(folder)
+      const externalId = args.externalId ?? name
       const statuses = yield* Ref.make<ReadonlyArray<string>>([])
       const started = Date.now()
       if (!out.json) yield* out.note(`deploying ${args.folder} as ${name} (external id ${externalId})`)
@@ -136,9 +113,9 @@ const deploy = Command.make("deploy", {
         name,
         externalId,
         source: { folder },
-        functionPath: Option.getOrUndefined(args.functionPath),
-        runtime: Option.getOrUndefined(args.runtime),
-        description: Option.getOrUndefined(args.description),
+        functionPath: args.functionPath,
+        runtime: args.runtime,
+        description: args.description,
         onProgress: (event) => Effect.provideService(deployProgress(statuses, !out.json)(event), Output, out)
       })
       yield* out.result(
@@ -154,7 +131,7 @@ const deploy = Command.make("deploy", {
       )
       yield* embeddedStateNote
     })
-  )).pipe(Command.withDescription("Zip a folder, upload it, create the function and wait until it is Ready"))
+  ))
 
 /** Tells the user that what they just created ends with this command when the embedded emulator keeps no state. */
 export const embeddedStateNote = Effect.gen(function*() {
@@ -168,10 +145,8 @@ export const embeddedStateNote = Effect.gen(function*() {
   }
 })
 
-const delete_ = Command.make("delete", {
-  ...Common.options,
-  refs: Args.text({ name: "function" }).pipe(Args.atLeast(1), Args.withDescription("Function ids or external ids"))
-}, (args) =>
+/** `functions delete`. */
+export const delete_ = handler(Tree.functionsDelete, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -182,9 +157,10 @@ const delete_ = Command.make("delete", {
         out.line(`deleted ${args.refs.join(", ")} (their zip files stay in the Files API)`)
       )
     })
-  )).pipe(Command.withDescription("Delete functions"))
+  ))
 
-const limits = Command.make("limits", { ...Common.options }, (args) =>
+/** `functions limits`. */
+export const limits = handler(Tree.functionsLimits, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -201,9 +177,10 @@ const limits = Command.make("limits", { ...Common.options }, (args) =>
         ])
       )
     })
-  )).pipe(Command.withDescription("Show the project's Functions limits"))
+  ))
 
-const status = Command.make("status", { ...Common.options }, (args) =>
+/** `functions status`. */
+export const status = handler(Tree.functionsStatus, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -211,9 +188,10 @@ const status = Command.make("status", { ...Common.options }, (args) =>
       const s = yield* (yield* Functions.Functions).status
       yield* out.result(s, out.line(`Functions is ${s.status}`))
     })
-  )).pipe(Command.withDescription("Show whether Functions is activated for the project"))
+  ))
 
-const activate = Command.make("activate", { ...Common.options }, (args) =>
+/** `functions activate`. */
+export const activate = handler(Tree.functionsActivate, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -221,10 +199,4 @@ const activate = Command.make("activate", { ...Common.options }, (args) =>
       const s = yield* (yield* Functions.Functions).activate
       yield* out.result(s, out.line(`Functions is ${s.status}`))
     })
-  )).pipe(Command.withDescription("Ask for Functions to be activated for the project"))
-
-/** `cdf-fn functions`. */
-export const command = Command.make("functions").pipe(
-  Command.withDescription("Deploy, list, show and delete functions"),
-  Command.withSubcommands([list, get, deploy, delete_, limits, status, activate])
-)
+  ))

@@ -5,10 +5,11 @@
  */
 import type { FunctionSchedule } from "@effect-cdf/core"
 import { Schedules } from "@effect-cdf/functions/Schedules"
-import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import * as Common from "../Common.js"
+import * as Common from "../Command.js"
 import { Output, pretty, timestamp } from "../Output.js"
+import { handler } from "../Spec.js"
+import * as Tree from "../Tree.js"
 import { embeddedStateNote, printPairs } from "./Functions.js"
 
 const describeSchedule = (schedule: FunctionSchedule.FunctionSchedule): Array<readonly [string, string]> => [
@@ -20,7 +21,8 @@ const describeSchedule = (schedule: FunctionSchedule.FunctionSchedule): Array<re
   ["created", timestamp(schedule.createdTime)]
 ]
 
-const list = Command.make("list", { ...Common.options }, (args) =>
+/** `schedules list`. */
+export const list = handler(Tree.schedulesList, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -40,40 +42,29 @@ const list = Command.make("list", { ...Common.options }, (args) =>
         )
       )
     })
-  )).pipe(Command.withDescription("List the project's schedules"))
+  ))
 
-const create = Command.make("create", {
-  ...Common.options,
-  name: Options.text("name").pipe(Options.withDescription("The schedule's name")),
-  cron: Options.text("cron").pipe(Options.withDescription("A 5-field cron expression in UTC, e.g. '*/5 * * * *'")),
-  fn: Options.text("function").pipe(Options.withDescription("The function: an id (all digits) or an external id")),
-  data: Options.text("data").pipe(
-    Options.withDescription("The data every scheduled call gets: a JSON object, or @file.json"),
-    Options.optional
-  ),
-  description: Options.text("description").pipe(Options.optional)
-}, (args) =>
+/** `schedules create`. */
+export const create = handler(Tree.schedulesCreate, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
       const out = yield* Output
-      const data = yield* Common.jsonObject("--data", args.data)
+      const data = yield* Common.jsonObject("--data", Option.fromNullable(args.data))
       const schedule = yield* (yield* Schedules).create({
         name: args.name,
         cronExpression: args.cron,
-        function: Common.ref(args.fn),
+        function: Common.ref(args.function),
         data,
-        description: Option.getOrUndefined(args.description)
+        description: args.description
       })
       yield* out.result(schedule, printPairs(describeSchedule(schedule)))
       yield* embeddedStateNote
     })
-  )).pipe(Command.withDescription("Run a function on a cron schedule"))
+  ))
 
-const delete_ = Command.make("delete", {
-  ...Common.options,
-  ids: Args.text({ name: "schedule-id" }).pipe(Args.atLeast(1))
-}, (args) =>
+/** `schedules delete`. */
+export const delete_ = handler(Tree.schedulesDelete, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -82,9 +73,10 @@ const delete_ = Command.make("delete", {
       yield* (yield* Schedules).delete(ids)
       yield* out.result({ deleted: ids }, out.line(`deleted schedule(s) ${ids.join(", ")}`))
     })
-  )).pipe(Command.withDescription("Delete schedules"))
+  ))
 
-const input = Command.make("input", { ...Common.options, id: Args.text({ name: "schedule-id" }) }, (args) =>
+/** `schedules input`. */
+export const input = handler(Tree.schedulesInput, (args) =>
   Common.run(
     args,
     Effect.gen(function*() {
@@ -94,10 +86,4 @@ const input = Command.make("input", { ...Common.options, id: Args.text({ name: "
       if (Option.isNone(data) && !out.json) return yield* out.note("(the schedule has no input data)")
       yield* out.line(pretty(Option.getOrNull(data)))
     })
-  )).pipe(Command.withDescription("Print the data a schedule passes to each call"))
-
-/** `cdf-fn schedules`. */
-export const command = Command.make("schedules").pipe(
-  Command.withDescription("Run functions on a cron: list, create, delete, input data"),
-  Command.withSubcommands([list, create, delete_, input])
-)
+  ))
