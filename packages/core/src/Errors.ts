@@ -7,7 +7,7 @@
 import { ParseResult, Schema } from "effect"
 import { ItemReference } from "./ErrorEnvelope.js"
 import { CallHandle } from "./FunctionCall.js"
-import { CallId, EpochMillis, FunctionId } from "./Ids.js"
+import { CallId, EpochMillis, FunctionId, SessionId } from "./Ids.js"
 import { isSecretKey, redactSample } from "./internal/redact.js"
 
 export { redactSample }
@@ -177,7 +177,17 @@ export class CallOutcomeUnknown
     request: RequestDescription,
     /** When the request was sent (epoch ms): look for the call among those started since. */
     sentAt: EpochMillis,
-    reason: Schema.String
+    reason: Schema.String,
+    /**
+     * What reconciliation could prove: `NotCreated` (the call's own session was never bound and is now
+     * revoked, so calling again is safe), `Created` (the session was bound, so the call exists, but which
+     * listed call it is cannot be told), `None` (no evidence either way).
+     */
+    evidence: Schema.optionalWith(Schema.Literal("NotCreated", "Created", "None"), { exact: true }),
+    /** The session created for this call alone, when there was one: its status is the evidence. */
+    sessionId: Schema.optionalWith(SessionId, { exact: true }),
+    /** Calls that started in the window and are not known to be someone else's (at most 20). */
+    candidates: Schema.optionalWith(Schema.Array(CallId), { exact: true })
   })
 {
   override get message(): string {

@@ -23,8 +23,7 @@
  *
  * @since 0.1.0
  */
-import type { Ids } from "@effect-cdf/core"
-import { CogniteFunction, FunctionCall, Items } from "@effect-cdf/core"
+import { CogniteFunction, FunctionCall, Ids, Items } from "@effect-cdf/core"
 import {
   CallFailed,
   CallOutcomeUnknown,
@@ -49,6 +48,7 @@ import { cachedLimits, resolveFunctionId } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
 import { validCallId } from "./internal/ids.js"
+import { type OwnedElsewhere, reconcile } from "./internal/reconcile.js"
 import * as Polling from "./Polling.js"
 import { type NonceSource, Sessions } from "./Sessions.js"
 
@@ -107,6 +107,23 @@ export interface StartOptions {
    * answer was lost (clock skew). Default 30 s.
    */
   readonly reconcileWindow?: Duration.DurationInput | undefined
+  /**
+   * Calls reconciliation must never adopt because they are known to be someone else's (for example the
+   * calls other workflows recorded in a shared store). The calls this client started are always excluded.
+   */
+  readonly excludeCallIds?: OwnedElsewhere | undefined
+}
+
+/** What `Calls.reconcile` needs to know about a send whose answer was lost. */
+export interface ReconcileOptions {
+  /** When the POST was sent (epoch ms). */
+  readonly sentAt: number
+  /** The session created for that call alone; without it nothing can be proven and nothing is adopted. */
+  readonly sessionId?: number | undefined
+  /** Clock skew allowed before `sentAt`; default 30 s. */
+  readonly window?: Duration.DurationInput | undefined
+  /** Calls known to be someone else's: never adopted. */
+  readonly excludeCallIds?: OwnedElsewhere | undefined
 }
 
 /** Options of `call`: start, wait, and the schema of the response. */
@@ -175,6 +192,16 @@ export declare namespace Calls {
       data?: Readonly<Record<string, unknown>> | undefined,
       options?: StartOptions
     ) => Effect.Effect<Started, CallError>
+    /**
+     * Finds the call a lost `POST .../call` may have created, on positive evidence only (the status of the
+     * session made for that call alone; see `docs/reliability.md`): the call, or `CallOutcomeUnknown`
+     * saying what was proven. `call` and `start` do this themselves; this is for a caller that recorded
+     * `sentAt` and the session id before sending (a durable workflow).
+     */
+    readonly reconcile: (
+      fn: FunctionRef,
+      lost: ReconcileOptions
+    ) => Effect.Effect<FunctionCall.FunctionCall, CallOutcomeUnknown | CdfClientNs.Error | InvalidInput>
     /** Waits for a started call, from its handle (which may come from another process). */
     readonly await: <A = unknown, I = unknown>(
       handle: FunctionCall.CallHandle,
@@ -208,13 +235,10 @@ export declare namespace Calls {
   }
 }
 
-const CallPage = Items.ItemsWithCursor(FunctionCall.FunctionCall)
 const CallItems = Items.Items(FunctionCall.FunctionCall)
 const encodeCallBody = encode(FunctionCall.CallFunctionRequest, "call request")
 const decodeInputData = Schema.decodeUnknownEither(CogniteFunction.FunctionInput)
 const DEFAULT_RECONCILE_WINDOW = Duration.seconds(30)
-/** Attempts at finding a call whose POST's answer was lost (the list may lag behind the create). */
-const RECONCILE_LOOKUPS = 3
 
 const emptyReport: CallReport = {
   attempts: 0,
@@ -237,6 +261,12 @@ export const make = Effect.gen(function*() {
 
   const limits = yield* cachedLimits(client)
   const defaultDeadline = Polling.defaultDeadline(limits)
+
+  /** Never adopted: the calls this client started, and those the caller says are someone else's. */
+  const ownedElsewhere = (more: OwnedElsewhere | undefined): OwnedElsewhere =>
+    more === undefined
+      ? known
+      : (callId) => known.has(callId) || (typeof more === "function" ? more(callId) : more.has(callId))
 
   /** The ids of the calls this client started (the latest 10,000): reconciliation never adopts one of them. */
   const known = new Set<number>()
@@ -275,71 +305,18 @@ export const make = Effect.gen(function*() {
       schema: FunctionCall.FunctionCallLogs
     }).pipe(Effect.map((logs) => logs.items))
 
-  const listPage = (functionId: number, body: Record<string, unknown>) =>
-    client.execute({
-      operation: "cdf.Calls.list",
-      method: "POST",
-      path: path`/functions/${functionId}/calls/list`,
-      safety: "safe",
-      body,
-      schema: CallPage
-    })
-
-  /**
-   * After the answer to `POST .../call` was lost: the calls of the function that started since just before
-   * the send. Exactly one is adopted; none or several leave the outcome unknown. Nothing is re-sent.
-   */
-  const reconcile = Effect.fnUntraced(function*(
-    functionId: Ids.FunctionId,
-    sentAt: number,
-    lost: CallOutcomeUnknown,
-    window: Duration.Duration
-  ) {
-    const since = Math.max(0, sentAt - Duration.toMillis(window))
-    const unknown = (reason: string) =>
-      new CallOutcomeUnknown({
-        functionId,
-        request: lost.request,
-        sentAt: lost.sentAt,
-        reason: `${lost.reason}; ${reason}. The call was not sent again`
-      })
-    for (let lookup = 1; lookup <= RECONCILE_LOOKUPS; lookup++) {
-      const page = yield* listPage(functionId, { filter: { startTime: { min: since } }, limit: 100 }).pipe(
-        Effect.mapError((error) => unknown(`listing the function's calls to find it failed (${error._tag})`))
-      )
-      // calls this client already knows are not the lost one, nor are scheduled calls
-      const candidates = page.items.filter((call) =>
-        call.startTime >= since && call.scheduleId === undefined && !known.has(call.id)
-      )
-      if (candidates.length === 1) {
-        yield* Effect.logInfo("adopted the call found after the answer to POST .../call was lost").pipe(
-          Effect.annotateLogs({ functionId, callId: candidates[0].id })
-        )
-        return candidates[0]
-      }
-      if (candidates.length > 1) {
-        return yield* Effect.fail(unknown(
-          `${candidates.length} calls started since (ids ${
-            candidates.slice(0, 5).map((c) => c.id).join(", ")
-          }): which one is this cannot be told`
-        ))
-      }
-      if (lookup < RECONCILE_LOOKUPS) yield* Effect.sleep(Duration.seconds(lookup))
-    }
-    return yield* Effect.fail(unknown("no call of the function started since: it was most likely not created"))
-  })
-
   const startWith = Effect.fnUntraced(function*(
     functionId: Ids.FunctionId,
     data: Readonly<Record<string, unknown>>,
     options: StartOptions
   ) {
-    const nonce = options.nonce === undefined
-      ? yield* sessions.nonce(options.nonceSource)
-      : Redacted.isRedacted(options.nonce)
-      ? options.nonce
-      : Redacted.make(options.nonce)
-    const body = yield* encodeCallBody({ data, nonce })
+    const issued = options.nonce === undefined
+      ? yield* sessions.issue(options.nonceSource)
+      : {
+        nonce: Redacted.isRedacted(options.nonce) ? options.nonce : Redacted.make(options.nonce),
+        sessionId: Option.none()
+      }
+    const body = yield* encodeCallBody({ data, nonce: issued.nonce })
     const sentAt = yield* Clock.currentTimeMillis
     const window = Duration.decode(options.reconcileWindow ?? DEFAULT_RECONCILE_WINDOW)
     const posted = yield* client.executeWithMetadata({
@@ -361,8 +338,15 @@ export const make = Effect.gen(function*() {
             reason: `the answer could not be read (${error.issue})`
           })
         )),
-      Effect.catchTag("CallOutcomeUnknown", (lost) =>
-        reconcile(functionId, sentAt, lost, window).pipe(
+      Effect.catchTag("CallOutcomeUnknown", (error) =>
+        reconcile(client, sessions, {
+          functionId,
+          sentAt,
+          sessionId: issued.sessionId,
+          window,
+          excluded: ownedElsewhere(options.excludeCallIds),
+          error
+        }).pipe(
           Effect.map((value) => ({ value, attempts: 1, retryDelayMillis: 0, reconciled: true }))
         ))
     )
@@ -570,6 +554,27 @@ export const make = Effect.gen(function*() {
     return yield* awaitWith(handle, Option.none(), emptyReport, options)
   })
 
+  const reconcileLost = Effect.fn("Calls.reconcile")(function*(fn: FunctionRef, lost: ReconcileOptions) {
+    const functionId = yield* resolveFunctionId(client, fn)
+    const sessionId = lost.sessionId === undefined
+      ? Option.none()
+      : Option.some(yield* validId(Ids.SessionId, "session id", lost.sessionId))
+    const sentAt = yield* validId(Ids.EpochMillis, "sentAt", lost.sentAt)
+    return yield* reconcile(client, sessions, {
+      functionId,
+      sentAt,
+      sessionId,
+      window: Duration.decode(lost.window ?? DEFAULT_RECONCILE_WINDOW),
+      excluded: ownedElsewhere(lost.excludeCallIds),
+      error: new CallOutcomeUnknown({
+        functionId,
+        request: new RequestDescription({ method: "POST", path: `/functions/${functionId}/call` }),
+        sentAt,
+        reason: "the answer to the call was lost"
+      })
+    })
+  })
+
   const retrieve = Effect.fn("Calls.retrieve")(function*(fn: FunctionRef, callId: number) {
     const functionId = yield* resolveFunctionId(client, fn)
     return yield* getCall(functionId, yield* validCallId(callId))
@@ -663,6 +668,7 @@ export const make = Effect.gen(function*() {
   return Calls.of({
     call,
     start,
+    reconcile: reconcileLost,
     await: awaitHandle,
     retrieve,
     retrieveMany,
@@ -672,6 +678,11 @@ export const make = Effect.gen(function*() {
     followLogs
   })
 })
+
+const validId = <A>(schema: Schema.Schema<A, number>, subject: string, value: number) =>
+  Schema.decodeUnknown(schema)(value).pipe(
+    Effect.mapError(() => new InvalidInput({ subject, issue: `${value} is not a valid ${subject}` }))
+  )
 
 const stripUndefined = (value: object): Record<string, unknown> =>
   Object.fromEntries(

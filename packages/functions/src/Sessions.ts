@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Session } from "@effect-cdf/core"
+import type { Ids } from "@effect-cdf/core"
+import { Items, Session } from "@effect-cdf/core"
 import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
@@ -55,9 +56,29 @@ export declare namespace Sessions {
      * exchange.
      */
     readonly nonce: (source?: NonceSource) => Effect.Effect<Redacted.Redacted<string>, CdfClientNs.Error>
+    /**
+     * A nonce and, when it was made here, the id of the session made for it alone: that session's status
+     * tells later whether the nonce was ever used (which is how a lost call is reconciled).
+     */
+    readonly issue: (source?: NonceSource) => Effect.Effect<Issued, CdfClientNs.Error>
+    /** `POST /sessions/byids`: the sessions' statuses (needs `sessionsAcl:LIST`). */
+    readonly retrieve: (
+      ids: ReadonlyArray<Ids.SessionId>
+    ) => Effect.Effect<ReadonlyArray<Session.Session>, CdfClientNs.Error>
+    /** `POST /sessions/revoke`: a revoked session's nonce can no longer be used (needs `sessionsAcl:DELETE`). */
+    readonly revoke: (
+      ids: ReadonlyArray<Ids.SessionId>
+    ) => Effect.Effect<ReadonlyArray<Session.Session>, CdfClientNs.Error>
     /** The source used when none is given. */
     readonly defaultSource: NonceSource
   }
+}
+
+/** A nonce and the session made for it, if it was made here. */
+export interface Issued {
+  readonly nonce: Redacted.Redacted<string>
+  /** `None` when the nonce was given as it is: nothing is known about its session. */
+  readonly sessionId: Option.Option<Ids.SessionId>
 }
 
 /** The nonce source a client uses by default. */
@@ -82,6 +103,7 @@ const variantOf = (source: Exclude<NonceSource, { _tag: "Nonce" }>): Session.Cre
 }
 
 const encodeRequest = encode(Session.CreateSessionRequest, "session request")
+const SessionItems = Items.Items(Session.Session)
 
 /** A sessions service over a CDF client. */
 export const make = (options: Options = {}) =>
@@ -106,12 +128,37 @@ export const make = (options: Options = {}) =>
       return created
     })
 
-    const nonce = (source: NonceSource = fallback) =>
+    const issue = (source: NonceSource = fallback): Effect.Effect<Issued, CdfClientNs.Error> =>
       source._tag === "Nonce"
-        ? Effect.succeed(source.nonce)
-        : create(variantOf(source)).pipe(Effect.map((session) => session.nonce))
+        ? Effect.succeed({ nonce: source.nonce, sessionId: Option.none() })
+        : create(variantOf(source)).pipe(
+          Effect.map((session) => ({ nonce: session.nonce, sessionId: Option.some(session.id) }))
+        )
 
-    return Sessions.of({ create, nonce, defaultSource: fallback })
+    const nonce = (source: NonceSource = fallback) => Effect.map(issue(source), (issued) => issued.nonce)
+
+    const byIds = (operation: "retrieve" | "revoke") =>
+      Effect.fn(`Sessions.${operation}`)(function*(ids: ReadonlyArray<Ids.SessionId>) {
+        const response = yield* client.execute({
+          operation: `cdf.Sessions.${operation}`,
+          method: "POST",
+          path: operation === "retrieve" ? path`/sessions/byids` : path`/sessions/revoke`,
+          // revoking twice revokes once: both are safe to repeat
+          safety: "safe",
+          body: { items: ids.map((id) => ({ id })) },
+          schema: SessionItems
+        })
+        return response.items
+      })
+
+    return Sessions.of({
+      create,
+      nonce,
+      issue,
+      retrieve: byIds("retrieve"),
+      revoke: byIds("revoke"),
+      defaultSource: fallback
+    })
   })
 
 /** The sessions service. */

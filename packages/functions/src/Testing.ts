@@ -33,11 +33,13 @@ import {
 } from "@effect-cdf/core"
 import {
   CallFailed,
+  CallOutcomeUnknown,
   CallTimedOut,
   decodeError,
   InvalidInput,
   NotFound,
-  PollDeadlineExceeded
+  PollDeadlineExceeded,
+  RequestDescription
 } from "@effect-cdf/core/Errors"
 import {
   Cause,
@@ -404,6 +406,18 @@ export const layerTest = (
     const callsService = Calls.Calls.of({
       call,
       start,
+      // the in-memory calls never lose an answer: a lost send of another client cannot be proven here
+      reconcile: (ref, lost) =>
+        Effect.flatMap(find(ref), (entry) =>
+          Effect.fail(
+            new CallOutcomeUnknown({
+              functionId: entry.fn.id,
+              request: new RequestDescription({ method: "POST", path: `/functions/${entry.fn.id}/call` }),
+              sentAt: Ids.EpochMillis.make(Math.max(0, Math.floor(lost.sentAt))),
+              reason: "the in-memory service loses no answer, so there is no lost call to find",
+              evidence: "None"
+            })
+          )),
       await: awaitHandle,
       retrieve: (ref, callId) =>
         Effect.flatMap(find(ref), (entry) => Effect.map(callEntry(entry.fn.id, callId), (c) => c.call)),
@@ -480,7 +494,15 @@ export const layerTest = (
             nonce: Redacted.make(`test-nonce-${id}`)
           })),
       nonce: (source) =>
-        source?._tag === "Nonce" ? Effect.succeed(source.nonce) : Effect.succeed(Redacted.make("test-nonce"))
+        source?._tag === "Nonce" ? Effect.succeed(source.nonce) : Effect.succeed(Redacted.make("test-nonce")),
+      issue: (source) =>
+        Effect.succeed({
+          nonce: source?._tag === "Nonce" ? source.nonce : Redacted.make("test-nonce"),
+          sessionId: Option.none()
+        }),
+      // the in-memory calls never lose an answer, so no session is ever looked up
+      retrieve: () => Effect.succeed([]),
+      revoke: () => Effect.succeed([])
     })
 
     const appsService = FunctionApps.FunctionApps.of({
