@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import { FunctionApp, FunctionCall, Ids, Items } from "@effect-cdf/core"
+import { FunctionApp, FunctionCall, Ids, Items, Scrub } from "@effect-cdf/core"
 import {
   CallFailed,
   CallTimedOut,
@@ -278,6 +278,8 @@ export const make = Effect.gen(function*() {
       ? options.nonce
       : Redacted.make(options.nonce)
     const body = yield* encodeRequest({ data, nonce })
+    // an app may echo its request (the nonce included) in what it answers: never in an error of ours
+    const scrubNonce = (error: AppCallError) => Scrub.error(error, [Redacted.value(nonce)])
     // an app is a function with this external id: its id goes in the handle of a wait that times out
     const functionId = options.async === true
       ? Option.some(yield* resolveFunctionId(client, { externalId: xid }))
@@ -305,9 +307,9 @@ export const make = Effect.gen(function*() {
         )
       }
       const id = Option.isSome(functionId) ? functionId.value : yield* resolveFunctionId(client, { externalId: xid })
-      return yield* pollLocation(location, id, sentAt, options)
+      return yield* pollLocation(location, id, sentAt, options).pipe(Effect.mapError(scrubNonce))
     }
-    return yield* readResult(raw, options.schema, 0)
+    return yield* readResult(raw, options.schema, 0).pipe(Effect.mapError(scrubNonce))
   })
 
   const listCalls = Effect.fn("FunctionApps.listCalls")(function*(externalId: string) {

@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { CogniteFunction, ErrorEnvelope, Files, FunctionsLimits, Items } from "@effect-cdf/core"
+import { CogniteFunction, ErrorEnvelope, Files, FunctionsLimits, Items, Scrub } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
 import { Conflict, DeployFailed, InvalidInput, RequestDescription, TransportError } from "@effect-cdf/core/Errors"
 import type { NotFound } from "@effect-cdf/core/Errors"
@@ -193,13 +193,6 @@ const distinct = (refs: ReadonlyArray<FunctionRef.ValidRef>): Array<Ids.Identifi
     out.push(FunctionRef.toIdentifier(ref))
   }
   return out
-}
-
-/** Cuts secret values out of a message, in case a check quoted one. */
-const scrubSecrets = (error: InvalidInput, secrets: ReadonlyArray<string>): InvalidInput => {
-  let issue = error.issue
-  for (const secret of secrets) if (secret.length > 0) issue = issue.split(secret).join("<redacted>")
-  return issue === error.issue ? error : new InvalidInput({ subject: error.subject, issue })
 }
 
 const durationInput = (subject: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
@@ -459,7 +452,7 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
       metadata: options.metadata,
       indexUrl: options.indexUrl,
       extraIndexUrls: options.extraIndexUrls
-    })).pipe(Effect.mapError((error) => scrubSecrets(error, Object.values(secretValues))))
+    })).pipe(Effect.mapError((error) => Scrub.error(error, Object.values(secretValues))))
     if (options.dataSetId !== undefined && !(Number.isSafeInteger(options.dataSetId) && options.dataSetId > 0)) {
       return yield* new InvalidInput({ subject: "dataSetId", issue: "a data set id is a positive integer" })
     }
