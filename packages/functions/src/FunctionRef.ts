@@ -9,13 +9,13 @@ import { Effect, Either, Schema } from "effect"
 
 /**
  * A function: a number is its id, a string its external id; `{ id }` and `{ externalId }` say which
- * explicitly.
+ * explicitly. A `FunctionDef` is not a reference (it has a `_tag`): passed to `Calls.call`, its input is typed.
  */
 export type FunctionRef =
   | number
   | string
-  | { readonly id: number; readonly externalId?: undefined }
-  | { readonly externalId: string; readonly id?: undefined }
+  | { readonly id: number; readonly externalId?: undefined; readonly _tag?: undefined }
+  | { readonly externalId: string; readonly id?: undefined; readonly _tag?: undefined }
 
 /** A reference after validation: an id in 1..2^53-1 or an external id of 1..255 characters. */
 export type ValidRef =

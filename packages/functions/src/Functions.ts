@@ -16,53 +16,58 @@
  *
  * @since 0.1.0
  */
-import { CogniteFunction, ErrorEnvelope, Files, FunctionsLimits, Items, Scrub } from "@effect-cdf/core"
+import { CogniteFunction, FunctionsLimits, Items } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
-import { Conflict, DeployFailed, InvalidInput, RequestDescription, TransportError } from "@effect-cdf/core/Errors"
-import type { NotFound } from "@effect-cdf/core/Errors"
+import type { DeployFailed, NotFound, UntrustedUrl } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
-import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
 import type { HttpClient } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import type { Duration, Redacted, Schedule } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import type { ConfigError } from "effect"
 import * as FunctionRef from "./FunctionRef.js"
-import { cachedLimits, functionsByIds, retrieveFunction } from "./internal/api.js"
+import { cachedLimits, functionsByIds, LIST_ALL, read, retrieveFunction, write } from "./internal/api.js"
 import { definedOnly } from "./internal/defined.js"
+import * as Deploy from "./internal/deploy.js"
 import { decodeInput, encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
-import * as Zip from "./internal/zip.js"
+import type { ReadError, WriteError } from "./ServiceError.js"
 
 /** The functions service. */
 export class Functions extends Context.Tag("@effect-cdf/functions/Functions")<Functions, Functions.Service>() {}
 
 /** The types of the `Functions` service. */
 export declare namespace Functions {
-  /** Every error a functions request can end with. */
-  export type Error = CdfClientNs.Error
+  /** Every error a functions request can end with; each method's type says which of them it can. */
+  export type Error = WriteError | DeployError
+
+  /** What a deploy can fail with: its writes, the build (`DeployFailed`), an upload URL that is not trusted. */
+  export type DeployError = WriteError | DeployFailed | UntrustedUrl
 
   /** What the functions service offers. */
   export interface Service {
     /** `POST /functions` with one function whose zip is already in the Files API; secrets are sent as strings. */
-    readonly create: (write: CogniteFunction.FunctionWrite) => Effect.Effect<CogniteFunction.CogniteFunction, Error>
+    readonly create: (
+      write: CogniteFunction.FunctionWrite
+    ) => Effect.Effect<CogniteFunction.CogniteFunction, WriteError>
     /**
      * Zips a folder or in-memory files, uploads the zip, creates the function and waits until it is
      * `Ready`. All input is checked before anything is sent.
      */
-    readonly deploy: (options: DeployOptions) => Effect.Effect<CogniteFunction.CogniteFunction, Error | DeployFailed>
+    readonly deploy: (options: DeployOptions) => Effect.Effect<CogniteFunction.CogniteFunction, DeployError>
     /** `POST /functions/list`: one request, not paginated; every function (up to 10,000) unless `limit` is given. */
-    readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<CogniteFunction.CogniteFunction>, Error>
+    readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<CogniteFunction.CogniteFunction>, ReadError>
     /** One function; `NotFound` when it does not exist. */
-    readonly retrieve: (ref: FunctionRef.FunctionRef) => Effect.Effect<CogniteFunction.CogniteFunction, Error>
+    readonly retrieve: (ref: FunctionRef.FunctionRef) => Effect.Effect<CogniteFunction.CogniteFunction, ReadError>
     /** One function, or `None` when it does not exist. */
     readonly retrieveOption: (
       ref: FunctionRef.FunctionRef
-    ) => Effect.Effect<Option.Option<CogniteFunction.CogniteFunction>, Exclude<Error, NotFound>>
+    ) => Effect.Effect<Option.Option<CogniteFunction.CogniteFunction>, Exclude<ReadError, NotFound>>
     /** Several functions, in chunks of 10 sent concurrently; unknown ones fail with `NotFound` unless ignored. */
     readonly retrieveMany: (
       refs: ReadonlyArray<FunctionRef.FunctionRef>,
       options?: ByIdsOptions
-    ) => Effect.Effect<ReadonlyArray<CogniteFunction.CogniteFunction>, Error>
+    ) => Effect.Effect<ReadonlyArray<CogniteFunction.CogniteFunction>, ReadError>
     /**
      * Deletes functions, in chunks of 10 (ids first, then external ids). Their zips stay in the Files API.
      * A failure can leave earlier chunks deleted.
@@ -70,13 +75,13 @@ export declare namespace Functions {
     readonly delete: (
       refs: ReadonlyArray<FunctionRef.FunctionRef>,
       options?: ByIdsOptions
-    ) => Effect.Effect<void, Error>
-    /** The project's limits (`GET /functions/limits`), fetched once and kept for the life of the service. */
-    readonly limits: Effect.Effect<FunctionsLimits.FunctionsLimits, Error>
+    ) => Effect.Effect<void, WriteError>
+    /** The project's limits (`GET /functions/limits`), fetched once per `CdfClient` (a failed read is tried again). */
+    readonly limits: Effect.Effect<FunctionsLimits.FunctionsLimits, ReadError>
     /** Whether Functions is activated for the project (`GET /functions/status`). */
-    readonly status: Effect.Effect<FunctionsLimits.FunctionsStatus, Error>
+    readonly status: Effect.Effect<FunctionsLimits.FunctionsStatus, ReadError>
     /** Asks for Functions to be activated (`POST /functions/status`); idempotent. */
-    readonly activate: Effect.Effect<FunctionsLimits.FunctionsStatus, Error>
+    readonly activate: Effect.Effect<FunctionsLimits.FunctionsStatus, ReadError>
   }
 }
 
@@ -127,7 +132,10 @@ export interface DeployOptions {
    */
   readonly externalId?: string | undefined
   readonly source: DeploySource
-  /** The handler inside the zip, a relative POSIX path ending in `.py`. Default `handler.py`. */
+  /**
+   * The handler inside the zip, a relative POSIX path ending in `.py`. Default `handler.py`. Whether the bundle
+   * runs is CDF's to judge: a handler it cannot load fails the build (`DeployFailed` with its message).
+   */
   readonly functionPath?: string | undefined
   readonly description?: string | undefined
   readonly owner?: string | undefined
@@ -147,29 +155,31 @@ export interface DeployOptions {
   readonly waitTimeout?: Duration.DurationInput | undefined
   /** The longest wait between two status checks; the first come sooner (0.5 s, 1 s, 2 s, ... doubling). Default 10 s. */
   readonly pollInterval?: Duration.DurationInput | undefined
+  /** The schedule of the status checks, replacing the one `pollInterval` shapes (see `readySchedule`). */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Called after each step, for example to print progress. */
   readonly onProgress?: ((event: DeployProgress) => Effect.Effect<void>) | undefined
 }
 
 /** The default `waitTimeout` of `deploy`. */
-export const DEFAULT_WAIT_TIMEOUT: Duration.Duration = Duration.minutes(15)
+export const DEFAULT_WAIT_TIMEOUT: Duration.Duration = Deploy.DEFAULT_WAIT_TIMEOUT
 
 /** The default `pollInterval` of `deploy`. */
-export const DEFAULT_POLL_INTERVAL: Duration.Duration = Duration.seconds(10)
+export const DEFAULT_POLL_INTERVAL: Duration.Duration = Deploy.DEFAULT_POLL_INTERVAL
 
 /** How long `deploy` waits for the Files API to report the upload. */
-export const UPLOAD_WAIT: Duration.Duration = Duration.seconds(60)
+export const UPLOAD_WAIT: Duration.Duration = Deploy.UPLOAD_WAIT
+
+/** The schedule of a deploy's status checks: 0.5 s, 1 s, 2 s, ... doubling up to `pollInterval`. */
+export const readySchedule: (pollInterval: Duration.DurationInput) => Schedule.Schedule<unknown> = Deploy.readySchedule
 
 /** The `limit` a `list` without one sends: all functions, as the Python SDK asks for an unlimited list. */
-export const LIST_ALL = 10_000
+export { LIST_ALL }
 
 const FunctionItems = Items.Items(CogniteFunction.CogniteFunction)
-const FileItems = Items.Items(Files.FileMetadata)
 const encodeWrite = encode(CogniteFunction.FunctionWrite, "function")
-const decodeWrite = decodeInput(CogniteFunction.FunctionWrite, "function")
 const decodeListRequest = decodeInput(CogniteFunction.FunctionListRequest, "function list request")
 const encodeListRequest = encode(CogniteFunction.FunctionListRequest, "function list request")
-const encodeFileCreate = encode(Files.FileCreate, "file")
 
 /** Distinct identifiers, ids before external ids, as the Python SDK orders a delete. */
 const idsFirst = (refs: ReadonlyArray<FunctionRef.ValidRef>): Array<Ids.Identifier> => {
@@ -195,44 +205,13 @@ const distinct = (refs: ReadonlyArray<FunctionRef.ValidRef>): Array<Ids.Identifi
   return out
 }
 
-const durationInput = (subject: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
-  if (input === undefined) return Effect.succeed(fallback)
-  return Option.match(Duration.decodeUnknown(input), {
-    onNone: () => Effect.fail(new InvalidInput({ subject, issue: "not a duration" })),
-    onSome: (duration) =>
-      Duration.isFinite(duration) && Duration.toMillis(duration) > 0
-        ? Effect.succeed(duration)
-        : Effect.fail(new InvalidInput({ subject, issue: "a duration above zero and finite" }))
-  })
-}
-
-const PLACEHOLDER_FILE_ID = 1
-
-/** Whether a URL the server handed back is on the configured CDF origin (relative URLs are). */
-const isSameOrigin = (url: string, config: { readonly origin: string; readonly baseUrl: string }): boolean => {
-  try {
-    return new URL(url, `${config.baseUrl}/`).origin === config.origin
-  } catch {
-    return true
-  }
-}
-
 /** A functions service over a CDF client. */
 export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.gen(function*() {
   const client = yield* CdfClient
 
-  const getFunction = (id: Ids.FunctionId) =>
-    client.execute({
-      operation: "cdf.Functions.retrieve",
-      method: "GET",
-      path: path`/functions/${id}`,
-      safety: "safe",
-      schema: CogniteFunction.CogniteFunction
-    })
-
-  const create = Effect.fn("Functions.create")(function*(write: CogniteFunction.FunctionWrite) {
-    const item = yield* encodeWrite(write)
-    const response = yield* client.execute({
+  const create = Effect.fn("Functions.create")(function*(input: CogniteFunction.FunctionWrite) {
+    const item = yield* encodeWrite(input)
+    const response = yield* write(client, {
       operation: "cdf.Functions.create",
       method: "POST",
       path: path`/functions`,
@@ -254,7 +233,7 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
       limit: options.limit ?? LIST_ALL
     }))
     const body = yield* encodeListRequest(request)
-    const response = yield* client.execute({
+    const response = yield* read(client, {
       operation: "cdf.Functions.list",
       method: "POST",
       path: path`/functions/list`,
@@ -296,7 +275,7 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
       const valid = yield* Effect.forEach(refs, FunctionRef.validate)
       const ignoreUnknownIds = options.ignoreUnknownIds ?? false
       yield* client.chunked(idsFirst(valid), Items.ItemLimits.functionsDelete, (chunk) =>
-        client.execute({
+        write(client, {
           operation: "cdf.Functions.delete",
           method: "POST",
           path: path`/functions/delete`,
@@ -307,9 +286,9 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
     }
   )
 
-  const limits = (yield* cachedLimits(client)).pipe(Effect.withSpan("Functions.limits"))
+  const limits = cachedLimits(client).pipe(Effect.withSpan("Functions.limits"))
 
-  const status = client.execute({
+  const status = read(client, {
     operation: "cdf.Functions.status",
     method: "GET",
     path: path`/functions/status`,
@@ -317,7 +296,8 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
     schema: FunctionsLimits.FunctionsStatus
   }).pipe(Effect.withSpan("Functions.status"))
 
-  const activate = client.execute({
+  // activating twice is activating once: safe to re-send
+  const activate = read(client, {
     operation: "cdf.Functions.activate",
     method: "POST",
     path: path`/functions/status`,
@@ -325,175 +305,7 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
     schema: FunctionsLimits.FunctionsStatus
   }).pipe(Effect.withSpan("Functions.activate"))
 
-  // ----- deploy ------------------------------------------------------------------------------------------
-
-  const upload = Effect.fnUntraced(function*(
-    options: DeployOptions,
-    externalId: Ids.ExternalId | undefined,
-    bytes: Uint8Array
-  ) {
-    const fileCreate = yield* decodeInput(Files.FileCreate, "file")(definedOnly({
-      name: `${options.name.replace(/\//g, "-")}.zip`,
-      externalId,
-      dataSetId: options.dataSetId
-    }))
-    const ticket = yield* client.execute({
-      operation: "cdf.Files.create",
-      method: "POST",
-      path: path`/files`,
-      query: { overwrite: externalId !== undefined },
-      safety: "unsafe",
-      body: yield* encodeFileCreate(fileCreate),
-      schema: Files.FileUploadTicket
-    })
-    // The same bytes to the same URL twice leave the same file: the PUT is safe to retry.
-    yield* client.executeRaw({
-      operation: "cdf.Files.upload",
-      method: "PUT",
-      url: ticket.uploadUrl,
-      // a signed URL on a storage host gets the bytes and no credential; the CDF origin gets the usual request
-      anonymous: !isSameOrigin(ticket.uploadUrl, client.config),
-      safety: "safe",
-      bytes: { data: bytes, contentType: "application/zip" }
-    })
-    return ticket.id
-  }, (effect) => Effect.withSpan(effect, "Functions.deploy.upload"))
-
-  const awaitUploaded = Effect.fnUntraced(function*(fileId: Ids.FileId) {
-    const start = yield* Clock.currentTimeMillis
-    const limit = Duration.toMillis(UPLOAD_WAIT)
-    let delay = 250
-    while (true) {
-      const response = yield* client.execute({
-        operation: "cdf.Files.retrieve",
-        method: "POST",
-        path: path`/files/byids`,
-        safety: "safe",
-        body: { items: [{ id: fileId }] },
-        schema: FileItems
-      })
-      if (response.items[0]?.uploaded === true) return
-      const elapsed = (yield* Clock.currentTimeMillis) - start
-      if (elapsed >= limit) {
-        return yield* Effect.fail(
-          new TransportError({
-            reason: "Timeout",
-            request: new RequestDescription({ method: "POST", path: "/files/byids" }),
-            description: `file ${fileId} was not reported uploaded within ${Math.round(limit / 1000)} s`
-          })
-        )
-      }
-      yield* Effect.sleep(Duration.millis(Math.min(delay, limit - elapsed)))
-      delay = Math.min(delay * 2, 5_000)
-    }
-  }, (effect) => Effect.withSpan(effect, "Functions.deploy.awaitUploaded"))
-
-  const awaitReady = Effect.fnUntraced(function*(
-    created: CogniteFunction.CogniteFunction,
-    waitTimeout: Duration.Duration,
-    pollInterval: Duration.Duration,
-    progress: (event: DeployProgress) => Effect.Effect<void>
-  ) {
-    const start = yield* Clock.currentTimeMillis
-    const limit = Duration.toMillis(waitTimeout)
-    const maxDelay = Duration.toMillis(pollInterval)
-    let delay = Math.min(500, maxDelay)
-    let current = created
-    while (true) {
-      if (current.status === "Ready") return current
-      if (current.status === "Failed") {
-        return yield* Effect.fail(
-          new DeployFailed({
-            functionId: current.id,
-            reason: current.error?.message ?? "the deployment failed without a message",
-            ...(current.error?.trace === undefined ? {} : { trace: current.error.trace })
-          })
-        )
-      }
-      const elapsed = (yield* Clock.currentTimeMillis) - start
-      if (elapsed >= limit) {
-        return yield* Effect.fail(
-          new DeployFailed({
-            functionId: current.id,
-            reason: `not Ready after ${
-              Math.round(limit / 1000)
-            } s (status ${current.status}); it may still become Ready`
-          })
-        )
-      }
-      yield* Effect.sleep(Duration.millis(Math.min(delay, limit - elapsed)))
-      delay = Math.min(delay * 2, maxDelay)
-      const next = yield* getFunction(current.id)
-      if (next.status !== current.status) yield* progress({ stage: "status", functionId: next.id, status: next.status })
-      current = next
-    }
-  }, (effect) => Effect.withSpan(effect, "Functions.deploy.awaitReady"))
-
-  const deploy = Effect.fn("Functions.deploy")(function*(options: DeployOptions) {
-    const progress = options.onProgress ?? (() => Effect.void)
-    const secretValues: Record<string, string> = {}
-    for (const [key, value] of Object.entries(options.secrets ?? {})) {
-      secretValues[key] = Redacted.isRedacted(value) ? Redacted.value(value) : value
-    }
-    const functionPath = options.functionPath ?? "handler.py"
-    // Everything the create will carry is checked now, with a placeholder file id, before any upload.
-    const candidate = yield* decodeWrite(definedOnly({
-      name: options.name,
-      fileId: PLACEHOLDER_FILE_ID,
-      externalId: options.externalId,
-      description: options.description,
-      owner: options.owner,
-      functionPath,
-      secrets: options.secrets === undefined ? undefined : secretValues,
-      envVars: options.envVars,
-      cpu: options.cpu,
-      memory: options.memory,
-      runtime: options.runtime,
-      metadata: options.metadata,
-      indexUrl: options.indexUrl,
-      extraIndexUrls: options.extraIndexUrls
-    })).pipe(Effect.mapError((error) => Scrub.error(error, Object.values(secretValues))))
-    if (options.dataSetId !== undefined && !(Number.isSafeInteger(options.dataSetId) && options.dataSetId > 0)) {
-      return yield* new InvalidInput({ subject: "dataSetId", issue: "a data set id is a positive integer" })
-    }
-    const waitTimeout = yield* durationInput("waitTimeout", options.waitTimeout, DEFAULT_WAIT_TIMEOUT)
-    const pollInterval = yield* durationInput("pollInterval", options.pollInterval, DEFAULT_POLL_INTERVAL)
-
-    const files = options.source.folder !== undefined
-      ? yield* Zip.fromFolder(options.source.folder)
-      : options.source.files !== undefined
-      ? yield* Zip.fromFiles(options.source.files)
-      : yield* new InvalidInput({ subject: "source", issue: "give a folder or files" })
-    const problem = Zip.entryProblem(files, functionPath)
-    if (problem !== undefined) return yield* new InvalidInput({ subject: "source", issue: problem })
-    const bytes = yield* Zip.zip(files)
-    yield* progress({ stage: "zipped", files: files.size, bytes: bytes.length })
-
-    // The zip of an existing function with this external id would be overwritten before the create is refused.
-    if (candidate.externalId !== undefined) {
-      const existing = yield* functionsByIds(client, [{ externalId: candidate.externalId }], true)
-      if (existing.length > 0) {
-        return yield* new Conflict({
-          status: 409,
-          message: `A function with external id "${candidate.externalId}" already exists (id ${
-            existing[0].id
-          }): delete it first or use another external id`,
-          request: new RequestDescription({ method: "POST", path: "/functions" }),
-          duplicated: [new ErrorEnvelope.ItemReference({ externalId: candidate.externalId })]
-        })
-      }
-    }
-
-    const fileId = yield* upload(options, candidate.externalId, bytes)
-    yield* awaitUploaded(fileId)
-    yield* progress({ stage: "uploaded", fileId })
-
-    const created = yield* create(CogniteFunction.FunctionWrite.make({ ...candidate, fileId }))
-    yield* Effect.annotateCurrentSpan("cdf.function.id", created.id)
-    yield* progress({ stage: "created", functionId: created.id })
-    yield* progress({ stage: "status", functionId: created.id, status: created.status })
-    return yield* awaitReady(created, waitTimeout, pollInterval, progress)
-  })
+  const deploy = Deploy.makeDeploy(client, create)
 
   return Functions.of({
     create,

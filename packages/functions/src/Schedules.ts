@@ -24,21 +24,21 @@
  */
 import type { Ids } from "@effect-cdf/core"
 import { FunctionSchedule, Items } from "@effect-cdf/core"
-import { InvalidInput } from "@effect-cdf/core/Errors"
 import type { NotFound } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
-import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
 import type { HttpClient } from "@effect/platform"
-import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import type { Redacted } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import type { ConfigError } from "effect"
 import * as FunctionRef from "./FunctionRef.js"
-import { resolveFunctionId } from "./internal/api.js"
+import { LIST_ALL, read, resolveFunctionId, write } from "./internal/api.js"
 import { definedOnly } from "./internal/defined.js"
 import { decodeInput, encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
 import { validScheduleId } from "./internal/ids.js"
-import { Sessions } from "./Sessions.js"
+import type { ReadError, WriteError } from "./ServiceError.js"
+import { checkNonce, Sessions } from "./Sessions.js"
 import type { ClientCredentials } from "./Sessions.js"
 
 /** The schedules service. */
@@ -46,8 +46,8 @@ export class Schedules extends Context.Tag("@effect-cdf/functions/Schedules")<Sc
 
 /** The types of the `Schedules` service. */
 export declare namespace Schedules {
-  /** Every error a schedules request can end with. */
-  export type Error = CdfClientNs.Error
+  /** Every error a schedules request can end with; each method's type says which of them it can. */
+  export type Error = WriteError
 
   /** What the schedules service offers. */
   export interface Service {
@@ -55,24 +55,24 @@ export declare namespace Schedules {
      * Creates a schedule bound to a new session (or the given nonce). An external id is looked up and sent as
      * `functionId`. Input is checked before any session is created.
      */
-    readonly create: (options: CreateOptions) => Effect.Effect<FunctionSchedule.FunctionSchedule, Error>
+    readonly create: (options: CreateOptions) => Effect.Effect<FunctionSchedule.FunctionSchedule, WriteError>
     /** `POST /functions/schedules/list`: one request, not paginated; every schedule (up to 10,000) unless `limit` is given. */
-    readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<FunctionSchedule.FunctionSchedule>, Error>
+    readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<FunctionSchedule.FunctionSchedule>, ReadError>
     /** One schedule; `NotFound` when it does not exist. */
-    readonly retrieve: (id: number) => Effect.Effect<FunctionSchedule.FunctionSchedule, Error>
+    readonly retrieve: (id: number) => Effect.Effect<FunctionSchedule.FunctionSchedule, ReadError>
     /** One schedule, or `None` when it does not exist. */
     readonly retrieveOption: (
       id: number
-    ) => Effect.Effect<Option.Option<FunctionSchedule.FunctionSchedule>, Exclude<Error, NotFound>>
+    ) => Effect.Effect<Option.Option<FunctionSchedule.FunctionSchedule>, Exclude<ReadError, NotFound>>
     /** Several schedules, in chunks of 10,000; unknown ids fail with `NotFound` unless ignored. */
     readonly retrieveMany: (
       ids: ReadonlyArray<number>,
       options?: { readonly ignoreUnknownIds?: boolean | undefined }
-    ) => Effect.Effect<ReadonlyArray<FunctionSchedule.FunctionSchedule>, Error>
+    ) => Effect.Effect<ReadonlyArray<FunctionSchedule.FunctionSchedule>, ReadError>
     /** Deletes schedules, in chunks of 10,000 (duplicates dropped); a failure can leave earlier chunks deleted. */
-    readonly delete: (ids: ReadonlyArray<number>) => Effect.Effect<void, Error>
+    readonly delete: (ids: ReadonlyArray<number>) => Effect.Effect<void, WriteError>
     /** The data a schedule passes to each call, or `None` when it has none. */
-    readonly inputData: (id: number) => Effect.Effect<Option.Option<Record<string, unknown>>, Error>
+    readonly inputData: (id: number) => Effect.Effect<Option.Option<Record<string, unknown>>, ReadError>
   }
 }
 
@@ -112,7 +112,7 @@ export interface ListOptions {
 }
 
 /** The `limit` a `list` without one sends: all schedules. */
-export const LIST_ALL = 10_000
+export { LIST_ALL }
 
 const ScheduleItems = Items.Items(FunctionSchedule.FunctionSchedule)
 const WriteRequest = Schema.Struct({ items: Schema.Tuple(FunctionSchedule.FunctionScheduleWrite) })
@@ -140,22 +140,15 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
       data: options.data,
       ...(ref._tag === "Id" ? { functionId: ref.id } : { functionExternalId: ref.externalId })
     }))
-    if (options.nonce !== undefined && Redacted.value(options.nonce).length === 0) {
-      return yield* new InvalidInput({ subject: "nonce", issue: "the nonce is empty" })
-    }
+    // a nonce given is checked with the input, before the lookup
+    if (options.nonce !== undefined) yield* checkNonce(options.nonce)
     const functionId = ref._tag === "Id" ? ref.id : yield* resolveFunctionId(client, ref.externalId)
-    const nonce = yield* sessions.nonce(
-      options.nonce !== undefined
-        ? { _tag: "Nonce", nonce: options.nonce }
-        : options.clientCredentials !== undefined
-        ? { _tag: "ClientCredentials", credentials: options.clientCredentials }
-        : sessions.defaultSource
-    )
+    const nonce = yield* sessions.nonce({ nonce: options.nonce, clientCredentials: options.clientCredentials })
     const { functionExternalId: _xid, ...rest } = checked
     const body = yield* encodeWriteRequest({
       items: [FunctionSchedule.FunctionScheduleWrite.make({ ...rest, functionId, nonce })]
     })
-    const response = yield* client.execute({
+    const response = yield* write(client, {
       operation: "cdf.Schedules.create",
       method: "POST",
       path: path`/functions/schedules`,
@@ -182,7 +175,7 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
       }),
       limit: options.limit ?? LIST_ALL
     })
-    const response = yield* client.execute({
+    const response = yield* read(client, {
       operation: "cdf.Schedules.list",
       method: "POST",
       path: path`/functions/schedules/list`,
@@ -194,7 +187,7 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
   })
 
   const get = (id: Ids.ScheduleId) =>
-    client.execute({
+    read(client, {
       operation: "cdf.Schedules.retrieve",
       method: "GET",
       path: path`/functions/schedules/${id}`,
@@ -218,7 +211,7 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
       const items = yield* distinctIds(ids)
       const ignoreUnknownIds = options.ignoreUnknownIds ?? false
       const pages = yield* client.chunked(items, Items.ItemLimits.schedulesByIds, (chunk) =>
-        client.execute({
+        read(client, {
           operation: "cdf.Schedules.retrieve",
           method: "POST",
           path: path`/functions/schedules/byids`,
@@ -233,7 +226,7 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
   const delete_ = Effect.fn("Schedules.delete")(function*(ids: ReadonlyArray<number>) {
     const items = yield* distinctIds(ids)
     yield* client.chunked(items, Items.ItemLimits.schedulesDelete, (chunk) =>
-      client.execute({
+      write(client, {
         operation: "cdf.Schedules.delete",
         method: "POST",
         path: path`/functions/schedules/delete`,
@@ -245,7 +238,7 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
 
   const inputData = Effect.fn("Schedules.inputData")(function*(id: number) {
     const valid = yield* scheduleId(id)
-    const response = yield* client.execute({
+    const response = yield* read(client, {
       operation: "cdf.Schedules.inputData",
       method: "GET",
       path: path`/functions/schedules/${valid}/input_data`,

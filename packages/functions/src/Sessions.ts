@@ -7,12 +7,14 @@
  */
 import type { Ids } from "@effect-cdf/core"
 import { Items, Session } from "@effect-cdf/core"
-import type { CdfClient as CdfClientNs } from "@effect-cdf/http/CdfClient"
+import { InvalidInput } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
-import type { ConfigError, Redacted } from "effect"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import type { ConfigError } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { read } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
+import type { ReadError } from "./ServiceError.js"
 
 /** Client credentials a session can be created with. */
 export interface ClientCredentials {
@@ -31,6 +33,19 @@ export type NonceSource =
   /** A one-shot token exchange: short-lived, not refreshed. */
   | { readonly _tag: "OneshotTokenExchange" }
 
+/**
+ * Where the nonce of one call or schedule comes from, in this order: `nonce` as it is, a session created with
+ * `clientCredentials`, one from `nonceSource`, else the client's default source.
+ */
+export interface NonceOptions {
+  /** A nonce from a session you created: used as it is (a string is wrapped in `Redacted` at once). */
+  readonly nonce?: Redacted.Redacted<string> | string | undefined
+  /** Credentials to create the session with, instead of the client's default. */
+  readonly clientCredentials?: ClientCredentials | undefined
+  /** Where to get a nonce when none is given; default the client's configured source. */
+  readonly nonceSource?: NonceSource | undefined
+}
+
 /** The options of the sessions service. */
 export interface Options {
   /**
@@ -48,27 +63,21 @@ export declare namespace Sessions {
   /** What the sessions service offers. */
   export interface Service {
     /** `POST /sessions` with one of the three variants. */
-    readonly create: (
-      variant: Session.CreateSession
-    ) => Effect.Effect<Session.CreatedSession, CdfClientNs.Error>
+    readonly create: (variant: Session.CreateSession) => Effect.Effect<Session.CreatedSession, ReadError>
     /**
-     * A nonce from the given source, or by default from the configured client credentials, else a token
-     * exchange.
+     * The nonce of one call or schedule, as {@link NonceOptions} say: by default from the configured client
+     * credentials, else a token exchange. An empty nonce is an `InvalidInput`.
      */
-    readonly nonce: (source?: NonceSource) => Effect.Effect<Redacted.Redacted<string>, CdfClientNs.Error>
+    readonly nonce: (options?: NonceOptions) => Effect.Effect<Redacted.Redacted<string>, ReadError>
     /**
-     * A nonce and, when it was made here, the id of the session made for it alone: that session's status
-     * tells later whether the nonce was ever used (which is how a lost call is reconciled).
+     * The same nonce and, when it was made here, the id of the session made for it alone: that session's
+     * status tells later whether the nonce was ever used (which is how a lost call is reconciled).
      */
-    readonly issue: (source?: NonceSource) => Effect.Effect<Issued, CdfClientNs.Error>
+    readonly issue: (options?: NonceOptions) => Effect.Effect<Issued, ReadError>
     /** `POST /sessions/byids`: the sessions' statuses (needs `sessionsAcl:LIST`). */
-    readonly retrieve: (
-      ids: ReadonlyArray<Ids.SessionId>
-    ) => Effect.Effect<ReadonlyArray<Session.Session>, CdfClientNs.Error>
+    readonly retrieve: (ids: ReadonlyArray<Ids.SessionId>) => Effect.Effect<ReadonlyArray<Session.Session>, ReadError>
     /** `POST /sessions/revoke`: a revoked session's nonce can no longer be used (needs `sessionsAcl:DELETE`). */
-    readonly revoke: (
-      ids: ReadonlyArray<Ids.SessionId>
-    ) => Effect.Effect<ReadonlyArray<Session.Session>, CdfClientNs.Error>
+    readonly revoke: (ids: ReadonlyArray<Ids.SessionId>) => Effect.Effect<ReadonlyArray<Session.Session>, ReadError>
     /** The source used when none is given. */
     readonly defaultSource: NonceSource
   }
@@ -86,6 +95,20 @@ export const defaultSource = (options: Options): NonceSource =>
   options.clientCredentials === undefined
     ? { _tag: "TokenExchange" }
     : { _tag: "ClientCredentials", credentials: options.clientCredentials }
+
+/** The source {@link NonceOptions} name, or `undefined` for the client's default. */
+export const sourceOf = (options: NonceOptions): NonceSource | undefined =>
+  options.nonce !== undefined
+    ? { _tag: "Nonce", nonce: Redacted.isRedacted(options.nonce) ? options.nonce : Redacted.make(options.nonce) }
+    : options.clientCredentials !== undefined
+    ? { _tag: "ClientCredentials", credentials: options.clientCredentials }
+    : options.nonceSource
+
+/** A nonce given by the caller, refused when empty before anything is sent. */
+export const checkNonce = (nonce: Redacted.Redacted<string>): Effect.Effect<Redacted.Redacted<string>, InvalidInput> =>
+  Redacted.value(nonce).length === 0
+    ? Effect.fail(new InvalidInput({ subject: "nonce", issue: "the nonce is empty" }))
+    : Effect.succeed(nonce)
 
 /** The request variant for a source that creates a session. */
 const variantOf = (source: Exclude<NonceSource, { _tag: "Nonce" }>): Session.CreateSession => {
@@ -113,7 +136,8 @@ export const make = (options: Options = {}) =>
 
     const create = Effect.fn("Sessions.create")(function*(variant: Session.CreateSession) {
       const body = yield* encodeRequest({ items: [variant] })
-      const response = yield* client.execute({
+      // creating a session twice leaves one unused session: safe to re-send
+      const response = yield* read(client, {
         operation: "cdf.Sessions.create",
         method: "POST",
         path: path`/sessions`,
@@ -128,22 +152,24 @@ export const make = (options: Options = {}) =>
       return created
     })
 
-    const issue = (source: NonceSource = fallback): Effect.Effect<Issued, CdfClientNs.Error> =>
-      source._tag === "Nonce"
-        ? Effect.succeed({ nonce: source.nonce, sessionId: Option.none() })
+    const issue = (options: NonceOptions = {}): Effect.Effect<Issued, ReadError> => {
+      const source = sourceOf(options) ?? fallback
+      return source._tag === "Nonce"
+        ? Effect.map(checkNonce(source.nonce), (nonce) => ({ nonce, sessionId: Option.none() }))
         : create(variantOf(source)).pipe(
           Effect.map((session) => ({ nonce: session.nonce, sessionId: Option.some(session.id) }))
         )
+    }
 
-    const nonce = (source: NonceSource = fallback) => Effect.map(issue(source), (issued) => issued.nonce)
+    const nonce = (options: NonceOptions = {}) => Effect.map(issue(options), (issued) => issued.nonce)
 
     const byIds = (operation: "retrieve" | "revoke") =>
       Effect.fn(`Sessions.${operation}`)(function*(ids: ReadonlyArray<Ids.SessionId>) {
-        const response = yield* client.execute({
+        const response = yield* read(client, {
           operation: `cdf.Sessions.${operation}`,
           method: "POST",
           path: operation === "retrieve" ? path`/sessions/byids` : path`/sessions/revoke`,
-          // revoking twice revokes once: both are safe to repeat
+          // revoking twice revokes once: both are safe to re-send
           safety: "safe",
           body: { items: ids.map((id) => ({ id })) },
           schema: SessionItems

@@ -18,9 +18,9 @@ export * as FunctionRef from "./FunctionRef.js"
 export * as Functions from "./Functions.js"
 /** The poll schedule and deadlines. */
 export * as Polling from "./Polling.js"
+/** What each operation can fail with. */
+export * as ServiceError from "./ServiceError.js"
 /** Schedules. */
 export * as Schedules from "./Schedules.js"
-/** In-memory services for your own tests. */
-export * as Testing from "./Testing.js"
 /** Sessions and nonces. */
 export * as Sessions from "./Sessions.js"

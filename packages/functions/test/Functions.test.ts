@@ -457,13 +457,11 @@ describe("Functions.deploy", () => {
       assert.deepStrictEqual(second.requests[1].bytes, put.bytes, "the same folder zips to the same bytes")
     }).pipe(Effect.scoped))
 
-  it.effect("accepts the emulator's handler.js while functionPath stays handler.py", () =>
+  it.effect("leaves the entry point to the server: a bundle without handler.py is uploaded as it is", () =>
     Effect.gen(function*() {
       const fake = deployFake()
-      yield* drive(deploy({
-        name: "js",
-        source: { files: { "handler.js": "export const handle = () => 1\n" } }
-      })).pipe(Effect.provide(fake.layer))
+      yield* drive(deploy({ name: "js", source: { files: { "main.py": HANDLER } } })).pipe(Effect.provide(fake.layer))
+      assert.deepStrictEqual(Object.keys(unzipped(fake.requests[1])), ["main.py"])
       assert.strictEqual((itemsOf(fake.requests[3])[0] as { functionPath: string }).functionPath, "handler.py")
     }))
 
@@ -541,8 +539,6 @@ describe("Functions.deploy", () => {
         [{ name: "ok", source: { files }, envVars: { "BAD-NAME": "1" } }, "env var"],
         [{ name: "ok", source: { files }, externalId: "" }, "external id"],
         [{ name: "ok", source: { files }, waitTimeout: -1 }, "waitTimeout"],
-        [{ name: "ok", source: { files: { "main.py": HANDLER } } }, "no handler.py"],
-        [{ name: "ok", source: { files: { "handler.py": "print(1)\n" } } }, "does not define a top-level handle"],
         [{ name: "ok", source: { files: {} } }, "no files"],
         [{ name: "ok", source: { files: { "../escape.py": "x", "handler.py": HANDLER } } }, ".."],
         [{ name: "ok", source: { folder: "/definitely/not/here" } }, "no such folder"]

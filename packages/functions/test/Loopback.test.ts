@@ -1,13 +1,14 @@
 /**
  * The services over a real socket against the emulator on 127.0.0.1: a call that completes, one that
- * fails and one that times out, with JavaScript handlers deployed through the Files API.
+ * fails and one that times out, with Python handlers deployed through the Files API, and a bundle CDF
+ * cannot run refused by the server's build.
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { Calls, CogniteFunctions, FunctionApps, Functions } from "@effect-cdf/functions"
 import { Auth } from "@effect-cdf/http"
 import { NodeHttpClient } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Exit, Layer, Schema } from "effect"
 
 const EmulatorLive = Emulator.layer({ limits: { callTimeoutMillis: 1_500 } })
 
@@ -23,18 +24,24 @@ const ClientLive = Layer.unwrapEffect(
 ).pipe(Layer.provideMerge(EmulatorLive))
 
 const handler = `
-exports.handle = async ({ data }) => {
-  console.log("got", JSON.stringify(data))
-  if (data.fail) throw new Error("asked to fail")
-  if (data.sleep) await new Promise((resolve) => setTimeout(resolve, data.sleep))
-  return { doubled: data.x * 2 }
-}
+import json
+import time
+
+
+def handle(data):
+    print("got", json.dumps(data, separators=(",", ":")))
+    if data.get("fail"):
+        raise ValueError("asked to fail")
+    if data.get("sleep"):
+        time.sleep(data["sleep"] / 1000)
+    return {"doubled": data["x"] * 2}
 `
 
 const app = `
-exports.handle = async ({ data }) => data.path === "/items/1"
-  ? { status_code: 200, data: { id: 1, name: "one" } }
-  : { status_code: 404, error_type: "RouteNotFound", message: "no route " + data.path, details: null }
+def handle(data):
+    if data["path"] == "/items/1":
+        return {"status_code": 200, "data": {"id": 1, "name": "one"}}
+    return {"status_code": 404, "error_type": "RouteNotFound", "message": "no route " + data["path"], "details": None}
 `
 
 layer(ClientLive, { timeout: 60_000, excludeTestServices: true })("calls over loopback against the emulator", (it) => {
@@ -44,10 +51,21 @@ layer(ClientLive, { timeout: 60_000, excludeTestServices: true })("calls over lo
       const fn = yield* functions.deploy({
         name: "doubler",
         externalId: "doubler",
-        source: { files: { "handler.js": handler } }
+        source: { files: { "handler.py": handler } }
       })
       expect(fn.status).toBe("Ready")
-      yield* functions.deploy({ name: "app", externalId: "items-app", source: { files: { "handler.js": app } } })
+      yield* functions.deploy({ name: "app", externalId: "items-app", source: { files: { "handler.py": app } } })
+    }))
+
+  it.effect("a bundle the server cannot run fails its build: DeployFailed with the server's reason", () =>
+    Effect.gen(function*() {
+      const functions = yield* Functions.Functions
+      const exit = yield* Effect.exit(functions.deploy({ name: "no-entry", source: { files: { "main.py": handler } } }))
+      if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error("expected a failed deploy")
+      const error = exit.cause.error
+      if (error._tag !== "DeployFailed") throw new Error(`expected DeployFailed, got ${error._tag}`)
+      expect(error.message).toContain("failed to deploy")
+      expect(error.trace).toContain("handler.py")
     }))
 
   it.effect("a call that completes gives its response", () =>
@@ -66,7 +84,7 @@ layer(ClientLive, { timeout: 60_000, excludeTestServices: true })("calls over lo
       const error = yield* Effect.flip(calls.call("doubler", { fail: true }))
       if (error._tag !== "CallFailed") throw new Error(`expected CallFailed, got ${error._tag}: ${error.message}`)
       expect(error.reason).toContain("asked to fail")
-      expect(error.trace).toContain("handler.js")
+      expect(error.trace).toContain("handler.py")
     }))
 
   it.effect("a call that runs past the timeout is a CallTimedOut", () =>

@@ -29,7 +29,7 @@ const Live = Layer.unwrapEffect(
     ))
 ).pipe(Layer.provideMerge(Emulator.layer()))
 
-const handler = "exports.handle = ({ data }) => ({ n: data.n })"
+const handler = "def handle(data):\n    return {\"n\": data[\"n\"]}\n"
 
 layer(Live, { timeout: 120_000, excludeTestServices: true })("reliability", (it) => {
   it.effect(
@@ -39,7 +39,7 @@ layer(Live, { timeout: 120_000, excludeTestServices: true })("reliability", (it)
         const emulator = yield* Emulator.Emulator
         const functions = yield* Functions.Functions
         const calls = yield* Calls.Calls
-        const fn = yield* functions.deploy({ name: "echo", source: { files: { "handler.js": handler } } })
+        const fn = yield* functions.deploy({ name: "echo", source: { files: { "handler.py": handler } } })
         const rule = (probability: number, action: typeof Faults.FaultAction.Encoded) => ({
           method: "POST",
           path: "/functions/*/call",

@@ -1,11 +1,51 @@
-/** Endpoints several services share. */
+/** Requests several services share, with their errors narrowed to what each kind of request can end with. */
 import { CogniteFunction, ErrorEnvelope, FunctionsLimits, Items } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
-import { NotFound } from "@effect-cdf/core/Errors"
+import { type CallOutcomeUnknown, NotFound, type UntrustedUrl } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
+import type { JsonRequest, PageRequest } from "@effect-cdf/http/CdfRequest"
 import { path } from "@effect-cdf/http/CdfRequest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import * as FunctionRef from "../FunctionRef.js"
+import type { ReadError, WriteError } from "../ServiceError.js"
+
+/** A request to a path of the project (no URL handed back by the server), safe to re-send. */
+export type ReadRequest<A, I> = JsonRequest<A, I> & { readonly safety: "safe"; readonly url?: undefined }
+
+/** A request to a path of the project that may not be re-sent. */
+export type WriteRequest<A, I> = JsonRequest<A, I> & { readonly url?: undefined }
+
+const isUntrusted = (error: { readonly _tag: string }): error is UntrustedUrl => error._tag === "UntrustedUrl"
+const isLostOrUntrusted = (error: { readonly _tag: string }): error is CallOutcomeUnknown | UntrustedUrl =>
+  error._tag === "CallOutcomeUnknown" || isUntrusted(error)
+
+// Only a URL handed back can be untrusted, and only an unsafe request can lose its outcome: either one here
+// is a broken invariant of the transport, so a defect.
+/** A safe request to a project path: its errors without the two it cannot have. */
+export const onlyRead = <A, R>(effect: Effect.Effect<A, CdfClient.Error, R>): Effect.Effect<A, ReadError, R> =>
+  Effect.catchIf(effect, isLostOrUntrusted, Effect.die)
+
+/** An unsafe request to a project path: its errors without `UntrustedUrl`. */
+export const onlyWrite = <A, R>(effect: Effect.Effect<A, CdfClient.Error, R>): Effect.Effect<A, WriteError, R> =>
+  Effect.catchIf(effect, isUntrusted, Effect.die)
+
+/** `client.execute` of a read. */
+export const read = <A, I>(client: CdfClient.Service, request: ReadRequest<A, I>): Effect.Effect<A, ReadError> =>
+  onlyRead(client.execute(request))
+
+/** `client.execute` of a write. */
+export const write = <A, I>(client: CdfClient.Service, request: WriteRequest<A, I>): Effect.Effect<A, WriteError> =>
+  onlyWrite(client.execute(request))
+
+/** `client.paginate` of a safe list. */
+export const readPages = <A, I>(
+  client: CdfClient.Service,
+  request: PageRequest<A, I> & { readonly safety: "safe"; readonly url?: undefined }
+): Stream.Stream<A, ReadError> =>
+  Stream.catchAll(
+    client.paginate(request),
+    (error) => isLostOrUntrusted(error) ? Stream.die(error) : Stream.fail(error)
+  )
 
 const FunctionItems = Items.Items(CogniteFunction.CogniteFunction)
 
@@ -15,7 +55,7 @@ export const functionsByIds = (
   identifiers: ReadonlyArray<Ids.Identifier>,
   ignoreUnknownIds: boolean
 ) =>
-  client.execute({
+  read(client, {
     operation: "cdf.Functions.retrieve",
     method: "POST",
     path: path`/functions/byids`,
@@ -27,7 +67,7 @@ export const functionsByIds = (
 /** One function by reference; `NotFound` when it does not exist. */
 export const retrieveFunction = (client: CdfClient.Service, ref: FunctionRef.ValidRef) =>
   ref._tag === "Id"
-    ? client.execute({
+    ? read(client, {
       operation: "cdf.Functions.retrieve",
       method: "GET",
       path: path`/functions/${ref.id}`,
@@ -56,24 +96,34 @@ export const resolveFunctionId = (client: CdfClient.Service, ref: FunctionRef.Fu
     )
   )
 
+/** The `limit` a list without one sends: every item, as the Python SDK asks for an unlimited list. */
+export const LIST_ALL = 10_000
+
+const limitsByClient = new WeakMap<CdfClient.Service, Effect.Effect<FunctionsLimits.FunctionsLimits, ReadError>>()
+
 /**
- * `GET /functions/limits`, read once: concurrent uses share one request, and only a success is kept, so a
- * failed read (a network blip) is tried again by the next use instead of being remembered for good.
+ * `GET /functions/limits`, read once per client (every service over the same `CdfClient` shares it):
+ * concurrent uses share one request, and only a success is kept, so a failed read (a network blip) is
+ * tried again by the next use instead of being remembered for good.
  */
-export const cachedLimits = (client: CdfClient.Service) =>
-  Effect.map(Effect.makeSemaphore(1), (lock) => {
-    let cached: FunctionsLimits.FunctionsLimits | undefined
-    return lock.withPermits(1)(
-      Effect.suspend(() =>
-        cached !== undefined ? Effect.succeed(cached) : client.execute({
-          operation: "cdf.Functions.limits",
-          method: "GET",
-          path: path`/functions/limits`,
-          safety: "safe",
-          schema: FunctionsLimits.FunctionsLimits
-        }).pipe(Effect.tap((fetched) => {
-          cached = fetched
-        }))
-      )
+export const cachedLimits = (client: CdfClient.Service): Effect.Effect<FunctionsLimits.FunctionsLimits, ReadError> => {
+  const known = limitsByClient.get(client)
+  if (known !== undefined) return known
+  const lock = Effect.unsafeMakeSemaphore(1)
+  let cached: FunctionsLimits.FunctionsLimits | undefined
+  const limits = lock.withPermits(1)(
+    Effect.suspend(() =>
+      cached !== undefined ? Effect.succeed(cached) : read(client, {
+        operation: "cdf.Functions.limits",
+        method: "GET",
+        path: path`/functions/limits`,
+        safety: "safe",
+        schema: FunctionsLimits.FunctionsLimits
+      }).pipe(Effect.tap((fetched) => {
+        cached = fetched
+      }))
     )
-  })
+  )
+  limitsByClient.set(client, limits)
+  return limits
+}

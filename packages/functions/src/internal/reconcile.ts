@@ -12,44 +12,61 @@
  *   scheduled and not known to be someone else's, started between the send and the moment the session
  *   was seen bound (each widened by the skew window); several leave the outcome unknown (`Created`).
  */
-import { FunctionCall, type Ids, Items } from "@effect-cdf/core"
+import type { FunctionCall, Ids } from "@effect-cdf/core"
 import { CallOutcomeUnknown } from "@effect-cdf/core/Errors"
-import type { CdfClient } from "@effect-cdf/http/CdfClient"
-import { path } from "@effect-cdf/http/CdfRequest"
 import { Clock, Duration, Effect, Option } from "effect"
-import type { Sessions } from "../Sessions.js"
+import type { ReadError } from "../ServiceError.js"
+
+/** The ids of the calls a client started (the latest 10,000): reconciliation never adopts one of them. */
+export class KnownCalls {
+  private readonly ids = new Set<number>()
+  /** Remembers a call this client started. */
+  add(callId: number): void {
+    this.ids.add(callId)
+    if (this.ids.size > 10_000) {
+      const oldest = this.ids.values().next()
+      if (oldest.done !== true) this.ids.delete(oldest.value)
+    }
+  }
+  /** Whether this client started the call. */
+  has(callId: number): boolean {
+    return this.ids.has(callId)
+  }
+}
 
 /** Call ids that are not this call's: a set, or a predicate (a store other workflows write). */
 export type OwnedElsewhere = ReadonlySet<number> | ((callId: Ids.CallId) => boolean)
 
-/** What reconciliation needs to know about the lost send. */
+/** Whether a call is known not to be the lost one: this client's own, or named by the caller. */
+export const excludes = (known: KnownCalls, more: OwnedElsewhere | undefined) => (callId: Ids.CallId): boolean =>
+  known.has(callId) || (more === undefined ? false : typeof more === "function" ? more(callId) : more.has(callId))
+
+/** What reconciliation needs to know about the lost send, and how it reads the service. */
 export interface Lost {
   readonly functionId: Ids.FunctionId
   /** When the POST was sent (epoch ms). */
   readonly sentAt: number
   /** The session made for this call alone, if any. */
   readonly sessionId: Option.Option<Ids.SessionId>
-  /** How far before `sentAt` a call may have started and still be this one (clock skew). */
+  /** How far a call's start may be off our clock and still be this one (clock skew), both ways. */
   readonly window: Duration.Duration
   /** Calls known not to be this one. */
-  readonly excluded: OwnedElsewhere
+  readonly excluded: (callId: Ids.CallId) => boolean
   /** The unknown outcome to refine. */
-  readonly error: CallOutcomeUnknown
+  readonly lost: CallOutcomeUnknown
+  /** One page of the function's calls that started in `[min, max]`. */
+  readonly listBetween: (min: number, max: number) => Effect.Effect<ReadonlyArray<FunctionCall.FunctionCall>, ReadError>
+  /** The status of a session, `None` when it does not exist. */
+  readonly sessionStatus: (id: Ids.SessionId) => Effect.Effect<Option.Option<string>, ReadError>
+  /** Revokes a session; whether it is now revoked. */
+  readonly revoke: (id: Ids.SessionId) => Effect.Effect<boolean, ReadError>
 }
 
-/** Looks at the list this many times (it may lag behind the create), a second apart, then more. */
+/** Looks at the list this many times (it may lag behind the create), 1 s then 2 s apart. */
 const LOOKUPS = 3
-const CallPage = Items.ItemsWithCursor(FunctionCall.FunctionCall)
-
-const isExcluded = (excluded: OwnedElsewhere, id: Ids.CallId) =>
-  typeof excluded === "function" ? excluded(id) : excluded.has(id)
 
 /** Finds the lost call, or fails with a `CallOutcomeUnknown` that says what was proven. */
-export const reconcile = Effect.fnUntraced(function*(
-  client: CdfClient.Service,
-  sessions: Sessions.Service,
-  lost: Lost
-) {
+export const reconcile = Effect.fnUntraced(function*(lost: Lost) {
   const skew = Duration.toMillis(lost.window)
   const since = Math.max(0, lost.sentAt - skew)
   const fail = (
@@ -60,9 +77,9 @@ export const reconcile = Effect.fnUntraced(function*(
     Effect.fail(
       new CallOutcomeUnknown({
         functionId: lost.functionId,
-        request: lost.error.request,
-        sentAt: lost.error.sentAt,
-        reason: `${lost.error.reason}; ${reason}. The call was not sent again`,
+        request: lost.lost.request,
+        sentAt: lost.lost.sentAt,
+        reason: `${lost.lost.reason}; ${reason}. The call was not sent again`,
         evidence,
         ...(Option.isSome(lost.sessionId) ? { sessionId: lost.sessionId.value } : {}),
         ...(candidates.length > 0 ? { candidates: candidates.slice(0, 20) } : {})
@@ -70,18 +87,11 @@ export const reconcile = Effect.fnUntraced(function*(
     )
 
   const candidatesUntil = (until: number) =>
-    client.execute({
-      operation: "cdf.Calls.list",
-      method: "POST",
-      path: path`/functions/${lost.functionId}/calls/list`,
-      safety: "safe",
-      body: { filter: { startTime: { min: since, max: until } }, limit: 100 },
-      schema: CallPage
-    }).pipe(
+    lost.listBetween(since, until).pipe(
       Effect.map((page) =>
-        page.items.filter((call) =>
+        page.filter((call) =>
           call.startTime >= since && call.startTime <= until && call.scheduleId === undefined &&
-          !isExcluded(lost.excluded, call.id)
+          !lost.excluded(call.id)
         )
       )
     )
@@ -97,17 +107,13 @@ export const reconcile = Effect.fnUntraced(function*(
     )
   }
   const sessionId = lost.sessionId.value
-  const status = yield* sessions.retrieve([sessionId]).pipe(
-    Effect.map((items) => Option.fromNullable(items.find((s) => s.id === sessionId)?.status)),
-    Effect.catchAll((error) => Effect.succeed(Option.some(`unreadable (${error._tag})`)))
+  const state = yield* lost.sessionStatus(sessionId).pipe(
+    Effect.map(Option.getOrElse(() => "not found")),
+    Effect.catchAll((error) => Effect.succeed(`unreadable (${error._tag})`))
   )
   const seenAt = yield* Clock.currentTimeMillis
-  const state = Option.getOrElse(status, () => "not found")
   if (state === "READY") {
-    const revoked = yield* sessions.revoke([sessionId]).pipe(
-      Effect.map((items) => items.some((s) => s.id === sessionId && s.status === "REVOKED")),
-      Effect.orElseSucceed(() => false)
-    )
+    const revoked = yield* Effect.orElseSucceed(lost.revoke(sessionId), () => false)
     return revoked
       ? yield* fail(
         "NotCreated",

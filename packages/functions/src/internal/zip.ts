@@ -9,9 +9,6 @@ import * as nodePath from "node:path"
 /** Folders never bundled: dependencies, bytecode caches and version control. */
 export const SKIPPED_FOLDERS: ReadonlyArray<string> = ["node_modules", "__pycache__", ".git"]
 
-/** The JavaScript entry files the emulator accepts beside (or instead of) the Python handler. */
-export const JS_HANDLERS: ReadonlyArray<string> = ["handler.js", "handler.mjs"]
-
 /** Files of a bundle: POSIX paths relative to its root, with their bytes. */
 export type BundleFiles = ReadonlyMap<string, Uint8Array>
 
@@ -90,23 +87,6 @@ export const fromFolder = (folder: string): Effect.Effect<BundleFiles, InvalidIn
     },
     catch: (error) => invalid("source folder", `${folder}: ${describeFsError(error)}`)
   })
-
-/** The entry a bundle would run with, or why it has none: `functionPath`, else the emulator's JavaScript handler. */
-export const entryProblem = (files: BundleFiles, functionPath: string): string | undefined => {
-  if (files.size === 0) return "the source has no files"
-  const source = files.get(functionPath)
-  if (source !== undefined) {
-    const text = new TextDecoder().decode(source)
-    // The Python SDK refuses a handler without a top-level `handle` (a def or an assignment); an import is allowed here.
-    const defined = /^(?:async\s+)?def\s+handle\s*\(|^handle\s*(?::[^=\n]*)?=|^from\s+\S+\s+import\s[^\n]*\bhandle\b/m
-    return defined.test(text) ? undefined : `${functionPath} does not define a top-level handle`
-  }
-  const dir = nodePath.posix.dirname(functionPath)
-  const candidates = [dir, "."].flatMap((d) => JS_HANDLERS.map((name) => (d === "." ? name : `${d}/${name}`)))
-  return candidates.some((candidate) => files.has(candidate))
-    ? undefined
-    : `no ${functionPath} in the source (nor a handler.js or handler.mjs)`
-}
 
 /** The zip of a bundle: entries in path order with a fixed timestamp, so equal files give equal bytes. */
 export const zip = (files: BundleFiles): Effect.Effect<Uint8Array, InvalidInput> =>
