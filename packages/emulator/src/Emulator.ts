@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import type { FunctionsLimits } from "@effect-cdf/core"
-import { FileSystem, HttpIncomingMessage, HttpRouter } from "@effect/platform"
+import { FileSystem, HttpClient, HttpIncomingMessage, HttpRouter, HttpServerRequest } from "@effect/platform"
 import type { HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
@@ -27,6 +27,8 @@ import * as fs from "node:fs"
 import { createServer, type Server } from "node:http"
 import * as Executor from "./Executor.js"
 import * as Faults from "./Faults.js"
+import { Connection, nodeConnection } from "./internal/connection.js"
+import { makeClient } from "./internal/inMemory.js"
 import * as Limits from "./Limits.js"
 import * as Persistence from "./Persistence.js"
 import * as Routes from "./Routes.js"
@@ -118,16 +120,16 @@ export declare namespace Emulator {
 /** Why an emulator could not start. */
 export type StartError = HttpServerError.ServeError | Persistence.PersistenceError
 
-/** Starts an emulator in the current scope, using the `HandlerRuntime` in context. */
-export const make = (
-  options: EmulatorOptions = {}
-): Effect.Effect<Emulator.Service, StartError, Runtime.HandlerRuntime | Scope.Scope> =>
+/** The origin the in-memory emulator answers at (no socket listens there). */
+export const IN_MEMORY_BASE_URL = "http://localhost"
+
+/** The emulator's services and HTTP app, at `baseUrl`, in the current scope. */
+const makeCore = (options: EmulatorOptions, baseUrl: string, port: number) =>
   Effect.gen(function*() {
     const project = options.project ?? DEFAULT_PROJECT
-    const host = options.host ?? "127.0.0.1"
     const limits = Limits.resolve(options.limits)
     const dataDir = options.dataDir
-    const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
+    const maxBodyBytes = maxBodyBytesOf(options)
     const runtime = yield* Runtime.HandlerRuntime
 
     const state = yield* State.make
@@ -164,7 +166,6 @@ export const make = (
     )
     const scheduler = yield* withState(Scheduler.make.pipe(Effect.provideService(Executor.Executor, executor)))
 
-    let baseUrl = ""
     const router = yield* Routes.make({
       project,
       limits,
@@ -194,22 +195,6 @@ export const make = (
       Effect.provideService(Faults.Faults, faults),
       Effect.provideService(Scheduler.Scheduler, scheduler)
     )
-
-    let nodeServer: Server | undefined
-    const server = yield* NodeHttpServer.make(() => {
-      nodeServer = createServer({ keepAliveTimeout: 5_000 })
-      return nodeServer
-    }, { port: options.port ?? 0, host })
-    const address = server.address
-    const port = address._tag === "TcpAddress" ? address.port : 0
-    const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
-    baseUrl = `http://${urlHost}:${port}`
-    yield* server.serve(
-      Effect.provideService(app, HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytes)))
-    )
-    // Runs before the server's own close: drop every connection, so close does not wait on keep-alives
-    // or on requests blocked waiting for a call.
-    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
 
     // Restored functions get their handlers prepared again before the emulator is handed out, so a call
     // right after a restart finds them Ready; restored schedules start firing again.
@@ -253,7 +238,62 @@ export const make = (
       now: state.now,
       persist: dataDir === undefined ? Effect.void : Persistence.save(dataDir, store, devToken)
     }
+    return { service, app }
+  })
+
+const maxBodyBytesOf = (options: EmulatorOptions) => options.maxBodyBytes ?? 64 * 1024 * 1024
+
+/** Starts an emulator on a socket in the current scope, using the `HandlerRuntime` in context. */
+export const make = (
+  options: EmulatorOptions = {}
+): Effect.Effect<Emulator.Service, StartError, Runtime.HandlerRuntime | Scope.Scope> =>
+  Effect.gen(function*() {
+    const host = options.host ?? "127.0.0.1"
+    let nodeServer: Server | undefined
+    const server = yield* NodeHttpServer.make(() => {
+      nodeServer = createServer({ keepAliveTimeout: 5_000 })
+      return nodeServer
+    }, { port: options.port ?? 0, host })
+    // Runs before the server's own close: drop every connection, so close does not wait on keep-alives
+    // or on requests blocked waiting for a call.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer?.closeAllConnections()))
+    const address = server.address
+    const port = address._tag === "TcpAddress" ? address.port : 0
+    const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
+    const { app, service } = yield* makeCore(options, `http://${urlHost}:${port}`, port)
+    yield* server.serve(
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        app.pipe(
+          Effect.provideService(Connection, nodeConnection(request)),
+          Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytesOf(options))))
+        ))
+    )
     return service
+  })
+
+/**
+ * Starts an emulator with no socket in the current scope: its `HttpClient` hands each request to the
+ * emulator's HTTP app on the caller's fiber, at `IN_MEMORY_BASE_URL`.
+ */
+export const makeInMemory = (
+  options: EmulatorOptions = {}
+): Effect.Effect<
+  { readonly emulator: Emulator.Service; readonly client: HttpClient.HttpClient },
+  StartError,
+  Runtime.HandlerRuntime | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const { app, service } = yield* makeCore(options, IN_MEMORY_BASE_URL, 0)
+    const client = makeClient(
+      (request, connection) =>
+        app.pipe(
+          Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+          Effect.provideService(Connection, connection),
+          Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytesOf(options))))
+        ),
+      IN_MEMORY_BASE_URL
+    )
+    return { emulator: service, client }
   })
 
 /** An emulator using the `HandlerRuntime` in context (e.g. a fake one in tests). */
@@ -264,6 +304,29 @@ export const layerWithoutRuntime = (
 /** An emulator with the real handler runtime (JavaScript workers, Python processes, in-process handlers). */
 export const layer = (options: EmulatorOptions = {}): Layer.Layer<Emulator, StartError> =>
   layerWithoutRuntime(options).pipe(Layer.provide(Runtime.layerWith(options.runtime ?? {})))
+
+/** Options of the in-memory emulator: those of `layer`, and handlers registered before it is handed out. */
+export interface InMemoryOptions extends Omit<EmulatorOptions, "port" | "host"> {
+  /** In-process handlers by name; deploy them with `functionPath: "inprocess:NAME"`. */
+  readonly handlers?: Readonly<Record<string, Runtime.InProcessHandler>> | undefined
+}
+
+/**
+ * The emulator served in memory, with the `HttpClient` that reaches it: no socket, and every request
+ * runs on the caller's fiber, so under `TestClock` the emulator's time, schedules and call timeouts
+ * follow the test's clock. Authenticate with the dev token (`Emulator.token`) and use
+ * `Emulator.baseUrl` (`IN_MEMORY_BASE_URL`) as the base URL.
+ */
+export const layerInMemory = (
+  options: InMemoryOptions = {}
+): Layer.Layer<Emulator | HttpClient.HttpClient, StartError> =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const { client, emulator } = yield* makeInMemory(options)
+    for (const [name, handler] of Object.entries(options.handlers ?? {})) {
+      yield* emulator.registerHandler(name, handler)
+    }
+    return Context.make(Emulator, emulator).pipe(Context.add(HttpClient.HttpClient, client))
+  })).pipe(Layer.provide(Runtime.layerWith(options.runtime ?? {})))
 
 /** The activation statuses an emulator can start in. */
 export type ActivationStatus = FunctionsLimits.ActivationStatus

@@ -6,9 +6,9 @@
  */
 import type { HttpApp } from "@effect/platform"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Effect, Either, Redacted, Schema } from "effect"
 import { type FaultAction, FaultPlan, Faults } from "./Faults.js"
+import { Connection } from "./internal/connection.js"
 import {
   ApiFailure,
   decodeBody,
@@ -44,15 +44,6 @@ const bearer = (header: string | undefined): string | undefined => {
   return match?.[1]?.trim()
 }
 
-/** Destroys the request's connection. */
-const destroySocket = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.sync(() => {
-    const response = NodeHttpServerRequest.toServerResponse(request)
-    NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
-    // Mark the response finished so the server does not try to write to the dead socket.
-    response.end()
-  })
-
 const faultResponse = (action: Exclude<FaultAction, { readonly _tag: "latency" }>) =>
   action._tag === "status"
     ? failureResponse(
@@ -71,30 +62,18 @@ const faultResponse = (action: Exclude<FaultAction, { readonly _tag: "latency" }
  * Applies a post-processing fault to a response that was produced by really handling the request: the
  * connection dies (the client cannot know what happened), the body is cut short, or it is not JSON.
  */
-const afterFault = (
-  request: HttpServerRequest.HttpServerRequest,
-  action: FaultAction | undefined,
-  response: HttpServerResponse.HttpServerResponse
-) =>
+const afterFault = (action: FaultAction | undefined, response: HttpServerResponse.HttpServerResponse) =>
   Effect.gen(function*() {
     if (action === undefined) return response
+    const connection = yield* Connection
     switch (action._tag) {
       case "resetAfter": {
-        yield* destroySocket(request)
+        yield* connection.reset
         return response
       }
-      case "truncate": {
-        const body = response.body
-        const bytes = body._tag === "Uint8Array" ? body.body : new TextEncoder().encode("{}")
-        const nodeResponse = NodeHttpServerRequest.toServerResponse(request)
+      case "truncate":
         // Announce the whole length, send half, then close: the client sees a premature end of body.
-        nodeResponse.once("finish", () => nodeResponse.socket?.destroy())
-        return HttpServerResponse.uint8Array(bytes.slice(0, Math.floor(bytes.length / 2)), {
-          status: response.status,
-          contentType: "application/json",
-          headers: { ...response.headers, "content-length": String(bytes.length) }
-        })
-      }
+        return connection.truncate(response)
       case "malformed":
         return HttpServerResponse.text("<html><body>502 Bad Gateway: upstream sent garbage {\"items\": [", {
           status: response.status,
@@ -230,7 +209,7 @@ export const make = <E, R>(options: ServerOptions, router: HttpApp.Default<E, R>
         const action = decision.action
         if (action !== undefined) {
           if (action._tag === "resetBefore") {
-            yield* destroySocket(request)
+            yield* Effect.flatMap(Connection, (connection) => connection.reset)
             return HttpServerResponse.empty()
           }
           const injected = faultResponse(action)
@@ -252,7 +231,7 @@ export const make = <E, R>(options: ServerOptions, router: HttpApp.Default<E, R>
             )
           })
         )
-        return yield* afterFault(request, action, response)
+        return yield* afterFault(action, response)
       })
 
     const app = Effect.gen(function*() {

@@ -1,5 +1,5 @@
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Context, Deferred, Effect, Either, Exit, Layer, Scope } from "effect"
+import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
 import { strToU8, zipSync } from "fflate"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -137,7 +137,9 @@ describe("HandlerRuntime.prepare", () => {
         const boom = yield* runtime.prepare(9, empty, "inprocess:boom")
         assert.strictEqual(failedWith(yield* runtime.run(request(boom))).error.message, "TypeError: nope")
         const never = yield* runtime.prepare(9, empty, "inprocess:never")
-        timedOut(yield* runtime.run(request(never, { timeoutMillis: 50 })))
+        const waiting = yield* Effect.fork(runtime.run(request(never, { timeoutMillis: 50 })))
+        yield* TestClock.adjust(50)
+        timedOut(yield* Fiber.join(waiting))
         const unknown = yield* problemOf(runtime.prepare(9, empty, "inprocess:nobody"))
         assert.include(unknown, "nobody")
       }))

@@ -12,6 +12,7 @@ import {
   prepare,
   prepareAndRun,
   request,
+  runPastTimeout,
   timedOut
 } from "./fixtures/runtime/bundles.js"
 
@@ -129,7 +130,7 @@ describe("HandlerRuntime, JavaScript handlers", () => {
 
     it.effect("a handler past its timeout is stopped: Timeout, with the logs so far", () =>
       Effect.gen(function*() {
-        const outcome = yield* prepareAndRun(
+        const outcome = yield* runPastTimeout(
           { "handler.js": `export const handle = () => { console.log("spinning"); for (;;) {} }` },
           { timeoutMillis: 300 }
         )

@@ -12,6 +12,7 @@ import {
   prepare,
   prepareAndRun,
   request,
+  runPastTimeout,
   timedOut
 } from "./fixtures/runtime/bundles.js"
 
@@ -160,7 +161,7 @@ describe("HandlerRuntime, Python handlers", () => {
     it.effect("a handler past its timeout is Timeout and its process is gone", () =>
       Effect.gen(function*() {
         let pid = 0
-        const outcome = yield* prepareAndRun(
+        const outcome = yield* runPastTimeout(
           py("import os, time", "def handle():", "    print(os.getpid())", "    time.sleep(30)"),
           {
             timeoutMillis: 1000,

@@ -77,7 +77,7 @@ export interface WaitOptions {
    * (`timeoutMinutes` from `GET /functions/limits`, read once per `CdfClient`) plus one minute of grace.
    */
   readonly deadline?: Duration.DurationInput | undefined
-  /** The poll schedule; `Polling.defaultSchedule` by default (250 ms, x1.5, capped at 5 s, jittered). */
+  /** The poll schedule; by default `Polling.PollSchedule` (unless replaced, 250 ms, x1.5, capped at 5 s, jittered). */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
 }
 

@@ -48,9 +48,19 @@ export const clampHint: (millis: number | undefined) => number = internal.clampH
 /** How long to sleep before the next poll: the schedule's delay, never past the deadline, in whole milliseconds. */
 export const sleepMillis: (delay: Option.Option<number>, now: number, deadline: number) => number = internal.sleepMillis
 
+/**
+ * The poll schedule of every wait that is given none (`Calls.call`, `Calls.await`, `Calls.followLogs`,
+ * `FunctionApps.call`): {@link defaultSchedule} unless replaced, for example for a whole program with
+ * `Layer.succeed(Polling.PollSchedule, Schedule.spaced("2 seconds"))`. Each step of the schedule gets the
+ * last value polled (a `FunctionCall` for a call) as its input.
+ */
+export const PollSchedule: typeof internal.PollSchedule = internal.PollSchedule
+
 /** A running schedule: each `next` says how long to wait before the next poll, or `None` when it ended. */
 export interface Pacer {
   readonly next: Effect.Effect<Option.Option<number>>
+  /** As `next`, stepping the schedule with `input` (the last value polled). */
+  readonly nextFor: (input: unknown) => Effect.Effect<Option.Option<number>>
 }
 
 /** Starts a schedule: the delays it gives, one poll at a time. */
@@ -64,7 +74,7 @@ export interface UntilOptions<A, E, R> {
   readonly isDone: (value: A) => boolean
   /** The epoch milliseconds after which no poll is started; the last poll is made at the deadline. */
   readonly deadline: number
-  /** The delays between polls; {@link defaultSchedule} by default. A schedule that ends waits for the deadline. */
+  /** The delays between polls; {@link PollSchedule} by default. A schedule that ends waits for the deadline. */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** A value already known (a call as its POST answered): checked first, and the first poll waits a delay. */
   readonly initial?: Option.Option<A> | undefined

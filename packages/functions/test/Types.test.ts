@@ -31,7 +31,7 @@ type Failure<T> = T extends Effect.Effect<infer _A, infer E, infer _R> ? E : nev
 declare const handle: FunctionCall.CallHandle
 
 // Never run: these only have to compile (or, on the marked lines, not compile).
-const calls = (calls: Calls.Calls.Service) => {
+const _calls = (calls: Calls.Calls.Service) => {
   // @ts-expect-error a FunctionDef's input is type-checked: assetId is a number
   calls.call(Forecast, { assetId: "1", horizonHours: 1 })
   // @ts-expect-error unknown fields are refused
@@ -47,7 +47,7 @@ const calls = (calls: Calls.Calls.Service) => {
   return { typed, raw, decoded, resumed, list: calls.retrieve(7, 1) }
 }
 
-const apps = (apps: FunctionApps.FunctionApps.Service) => {
+const _apps = (apps: FunctionApps.FunctionApps.Service) => {
   // @ts-expect-error no type without a schema
   apps.call<{ name: string }>("app", { method: "GET", path: "/" })
   return {
@@ -57,8 +57,8 @@ const apps = (apps: FunctionApps.FunctionApps.Service) => {
   }
 }
 
-type CallsOf = ReturnType<typeof calls>
-type AppsOf = ReturnType<typeof apps>
+type CallsOf = ReturnType<typeof _calls>
+type AppsOf = ReturnType<typeof _apps>
 type SuccessData<T> = Success<T> extends { readonly envelope: infer E } ?
   E extends { readonly _tag: "AppSuccess"; readonly data: infer D } ? D : never
   : never

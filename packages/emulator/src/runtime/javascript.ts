@@ -7,15 +7,10 @@
  */
 import { Effect } from "effect"
 import { Worker } from "node:worker_threads"
-import { LineSplitter, LogCollector } from "./logs.js"
+import { LineSplitter, type LogCollector } from "./logs.js"
+import { runWithTimeout } from "./timeout.js"
 import type { PreparedHandler, RunOutcome, RunRequest } from "./types.js"
-import {
-  failed,
-  memoryExceededMessage,
-  notSerialisableMessage,
-  responseTooLargeMessage,
-  timeoutMessage
-} from "./types.js"
+import { failed, memoryExceededMessage, notSerialisableMessage, responseTooLargeMessage } from "./types.js"
 
 /**
  * The worker's code. Eval workers are CommonJS in both the built package and the sources vitest runs,
@@ -409,40 +404,20 @@ const outcomeOf = (reply: Reply, req: RunRequest, collector: LogCollector): RunO
 }
 
 /** Runs one call of a JavaScript handler. Never fails; a timeout or an interruption stops the worker. */
-export const runJavaScript = (pool: JsPool, req: RunRequest): Effect.Effect<RunOutcome> => {
-  const collector = new LogCollector(req.onLog)
-  return Effect.acquireUseRelease(
-    Effect.sync(() => {
-      try {
-        return pool.acquire(req.handler, req.memoryMb, req.envVars)
-      } catch (error) {
-        return `Could not start a worker: ${error instanceof Error ? error.message : String(error)}`
-      }
-    }),
-    (worker) =>
-      typeof worker === "string" ? Effect.succeed(failed([], worker)) : Effect.async<RunOutcome>((resume) => {
-        let done = false
-        const timer = setTimeout(() => {
-          if (done) return
-          done = true
-          void worker.terminate()
-          resume(Effect.succeed({
-            status: "Timeout",
-            error: { message: timeoutMessage(req.timeoutMillis) },
-            logs: collector.close()
-          }))
-        }, Math.max(1, req.timeoutMillis))
-        worker.begin(req, collector, (reply) => {
-          if (done) return
-          done = true
-          clearTimeout(timer)
-          resume(Effect.succeed(outcomeOf(reply, req, collector)))
-        })
-        return Effect.sync(() => {
-          done = true
-          clearTimeout(timer)
-        })
+export const runJavaScript = (pool: JsPool, req: RunRequest): Effect.Effect<RunOutcome> =>
+  runWithTimeout(req, (collector) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        try {
+          return pool.acquire(req.handler, req.memoryMb, req.envVars)
+        } catch (error) {
+          return `Could not start a worker: ${error instanceof Error ? error.message : String(error)}`
+        }
       }),
-    (worker) => Effect.sync(() => typeof worker === "string" ? undefined : pool.settle(worker))
-  )
-}
+      (worker) =>
+        typeof worker === "string" ? Effect.succeed(failed([], worker)) : Effect.async<RunOutcome>((resume) => {
+          worker.begin(req, collector, (reply) => resume(Effect.succeed(outcomeOf(reply, req, collector))))
+        }),
+      // A worker still busy (the call timed out or was interrupted) is terminated by `settle`.
+      (worker) => Effect.sync(() => typeof worker === "string" ? undefined : pool.settle(worker))
+    ))

@@ -9,15 +9,15 @@ import { Effect } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
 import { Socket } from "node:net"
-import { LineSplitter, LogCollector } from "./logs.js"
+import { LineSplitter, type LogCollector } from "./logs.js"
+import { runWithTimeout } from "./timeout.js"
 import type { DeployProblem, RunOutcome, RunRequest } from "./types.js"
 import {
   deployProblem,
   failed,
   memoryExceededMessage,
   notSerialisableMessage,
-  responseTooLargeMessage,
-  timeoutMessage
+  responseTooLargeMessage
 } from "./types.js"
 
 /** The arguments `handle` may take, as in the Python SDK's `ALLOWED_HANDLE_ARGS`. */
@@ -466,45 +466,24 @@ const signalGroup = (child: ChildProcess, signal: NodeJS.Signals): void => {
   }
 }
 
-/** Runs one call of a Python handler. Never fails; interruption kills the process group. */
-export const runPython = (processes: PythonProcesses | null, req: RunRequest): Effect.Effect<RunOutcome> => {
-  const collector = new LogCollector(req.onLog)
-  if (processes === null) {
-    return Effect.succeed(failed([], "Python handlers need python3, which was not found on this host."))
-  }
-  return Effect.acquireUseRelease(
-    Effect.sync(() => {
-      try {
-        const proc = processes.take(req.envVars)
-        proc.begin(req, collector)
-        return proc
-      } catch (error) {
-        return `Could not start Python: ${error instanceof Error ? error.message : String(error)}`
-      }
-    }),
-    (proc) =>
-      typeof proc === "string" ? Effect.succeed(failed([], proc)) : Effect.async<RunOutcome>((resume) => {
-        let done = false
-        const timer = setTimeout(() => {
-          if (done) return
-          done = true
-          resume(Effect.succeed({
-            status: "Timeout",
-            error: { message: timeoutMessage(req.timeoutMillis) },
-            logs: collector.close()
-          }))
-        }, Math.max(1, req.timeoutMillis))
-        void proc.closed.then((closed) => {
-          if (done) return
-          done = true
-          clearTimeout(timer)
-          resume(Effect.succeed(proc.outcome(closed, req, collector)))
-        })
-        return Effect.sync(() => {
-          done = true
-          clearTimeout(timer)
-        })
-      }),
-    (proc) => typeof proc === "string" ? Effect.void : Effect.promise(() => proc.kill())
-  )
-}
+/** Runs one call of a Python handler. Never fails; a timeout or an interruption kills the process group. */
+export const runPython = (processes: PythonProcesses | null, req: RunRequest): Effect.Effect<RunOutcome> =>
+  processes === null
+    ? Effect.succeed(failed([], "Python handlers need python3, which was not found on this host."))
+    : runWithTimeout(req, (collector) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          try {
+            const proc = processes.take(req.envVars)
+            proc.begin(req, collector)
+            return proc
+          } catch (error) {
+            return `Could not start Python: ${error instanceof Error ? error.message : String(error)}`
+          }
+        }),
+        (proc) =>
+          typeof proc === "string"
+            ? Effect.succeed(failed([], proc))
+            : Effect.map(Effect.promise(() => proc.closed), (closed) => proc.outcome(closed, req, collector)),
+        (proc) => typeof proc === "string" ? Effect.void : Effect.promise(() => proc.kill())
+      ))

@@ -94,7 +94,11 @@ export interface InProcessInput {
   readonly log: (message: string) => void
 }
 
-/** A handler that runs inside the emulator's own process, registered from code (for tests). */
+/**
+ * A handler that runs inside the emulator's own process, registered from code (for tests). It returns
+ * the response, a promise of it, or an `Effect` needing no services (run on the call's fiber, so it
+ * follows the Effect `Clock`). A thrown error, a rejection or a failure ends the call `Failed`.
+ */
 export type InProcessHandler = (input: InProcessInput) => unknown
 
 /** Failed outcome helper. */

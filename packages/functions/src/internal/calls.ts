@@ -443,7 +443,7 @@ export const make = Effect.gen(function*() {
     Stream.unwrap(Effect.gen(function*() {
       const seen = yield* Ref.make(0)
       const done = yield* Ref.make(false)
-      const pace = yield* Polling.pacer(options.schedule ?? Polling.defaultSchedule)
+      const pace = yield* Polling.pacer(options.schedule ?? (yield* Polling.PollSchedule))
       // one round: read the status first, then the logs, so lines printed before the end are never missed
       const round = Effect.gen(function*() {
         if (yield* Ref.get(done)) return Option.none()

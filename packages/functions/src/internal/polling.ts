@@ -1,12 +1,16 @@
 /** The bodies of `Polling`: the pacer over a schedule and the one poll loop, `until`. */
 import { defaultPolicy, MAX_TIMER_MILLIS } from "@effect-cdf/http/Retry"
-import { Clock, Duration, Effect, Option, Ref, Schedule, ScheduleDecision, ScheduleIntervals } from "effect"
+import { Clock, Context, Duration, Effect, Option, Ref, Schedule, ScheduleDecision, ScheduleIntervals } from "effect"
 import type { Pacer, UntilOptions, UntilResult } from "../Polling.js"
 
 export const defaultSchedule: Schedule.Schedule<unknown> = Schedule.exponential("250 millis", 1.5).pipe(
   Schedule.union(Schedule.spaced("5 seconds")),
   Schedule.jittered
 )
+
+export class PollSchedule extends Context.Reference<PollSchedule>()("@effect-cdf/functions/PollSchedule", {
+  defaultValue: (): Schedule.Schedule<unknown, unknown> => defaultSchedule
+}) {}
 
 export const clampHint = (millis: number | undefined): number =>
   millis === undefined || !(millis > 0) ? 0 : Math.min(Math.ceil(millis), defaultPolicy.maxRetryAfterMillis)
@@ -17,23 +21,25 @@ export const sleepMillis = (delay: Option.Option<number>, now: number, deadline:
 }
 
 export const pacer = (schedule: Schedule.Schedule<unknown, unknown>): Effect.Effect<Pacer> =>
-  Effect.map(Ref.make<unknown>(schedule.initial), (state) => ({
-    next: Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const [nextState, , decision] = yield* schedule.step(now, undefined, yield* Ref.get(state))
-      yield* Ref.set(state, nextState)
-      if (ScheduleDecision.isDone(decision)) return Option.none()
-      const delay = ScheduleIntervals.start(decision.intervals) - now
-      // whole milliseconds: fractions add up to a deadline that is never quite reached
-      return Option.some(Math.min(MAX_TIMER_MILLIS, Math.max(1, Math.ceil(delay))))
-    })
-  }))
+  Effect.map(Ref.make<unknown>(schedule.initial), (state) => {
+    const nextFor = (input: unknown) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [nextState, , decision] = yield* schedule.step(now, input, yield* Ref.get(state))
+        yield* Ref.set(state, nextState)
+        if (ScheduleDecision.isDone(decision)) return Option.none<number>()
+        const delay = ScheduleIntervals.start(decision.intervals) - now
+        // whole milliseconds: fractions add up to a deadline that is never quite reached
+        return Option.some(Math.min(MAX_TIMER_MILLIS, Math.max(0, Math.ceil(delay))))
+      })
+    return { next: nextFor(undefined), nextFor }
+  })
 
 const sleep = (millis: number) => millis > 0 ? Effect.sleep(Duration.millis(millis)) : Effect.void
 
 export const until = Effect.fnUntraced(function*<A, E, R>(options: UntilOptions<A, E, R>) {
   const { deadline, isDone, onValue } = options
-  const pace = yield* pacer(options.schedule ?? defaultSchedule)
+  const pace = yield* pacer(options.schedule ?? (yield* PollSchedule))
   let last: Option.Option<A> = options.initial ?? Option.none()
   // a value just seen (the initial one, or a poll's): checked once
   let fresh = Option.isSome(last)
@@ -49,7 +55,8 @@ export const until = Effect.fnUntraced(function*<A, E, R>(options: UntilOptions<
     if (tried) {
       if (now >= deadline) return { _tag: "DeadlineReached", last, polls } satisfies UntilResult<A>
       // a schedule that ends means waiting until the deadline: the last poll is made at it
-      yield* sleep(sleepMillis(yield* pace.next, now, deadline))
+      // the schedule sees the last value, so a schedule may pace by what it polls
+      yield* sleep(sleepMillis(yield* pace.nextFor(Option.getOrUndefined(last)), now, deadline))
     }
     tried = true
     const polled = yield* Effect.either(options.poll)
