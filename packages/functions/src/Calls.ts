@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import type { FunctionCall } from "@effect-cdf/core"
+import type { FunctionCall, Ids } from "@effect-cdf/core"
 import type { CallFailed, CallTimedOut, PollDeadlineExceeded } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { HttpClient } from "@effect/platform"
@@ -60,6 +60,8 @@ export interface Started {
   /** Serialisable: give it to `Calls.await` to wait for the call, here or in another process. */
   readonly handle: FunctionCall.CallHandle
   readonly report: CallReport
+  /** The session made for this call alone, when the nonce was not given: what reconciliation reads. */
+  readonly sessionId?: Ids.SessionId | undefined
 }
 
 /** A call that completed: its response, decoded with the schema given, and how it went. */
@@ -93,6 +95,11 @@ export interface StartOptions extends NonceOptions {
    * calls other workflows recorded in a shared store). The calls this client started are always excluded.
    */
   readonly excludeCallIds?: OwnedElsewhere | undefined
+  /**
+   * Runs once the call is known to exist, before `call` waits, and cannot be interrupted: the place to
+   * keep the handle (print it, store it) so an interrupted wait can be resumed with `Calls.await`.
+   */
+  readonly onStarted?: ((started: Started) => Effect.Effect<void>) | undefined
 }
 
 /** What `Calls.reconcile` needs to know about a send whose answer was lost. */

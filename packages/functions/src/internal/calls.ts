@@ -1,5 +1,6 @@
 /** The body of the `Calls` service: starting a call, waiting for it with `Polling.until`, reading calls. */
-import { CogniteFunction, FunctionCall, Ids, Items } from "@effect-cdf/core"
+import type { Ids } from "@effect-cdf/core"
+import { CogniteFunction, FunctionCall, Items } from "@effect-cdf/core"
 import {
   CallOutcomeUnknown,
   decodeError,
@@ -19,7 +20,6 @@ import type {
   Calls,
   Completed,
   ListOptions,
-  ReconcileOptions,
   Started,
   StartOptions,
   WaitError,
@@ -33,14 +33,14 @@ import { Sessions } from "../Sessions.js"
 import { cachedLimits, onlyWrite, read, readPages, resolveFunctionId } from "./api.js"
 import { encode } from "./encode.js"
 import { validCallId } from "./ids.js"
+import { logInterruptedSend, logInterruptedWait } from "./interrupted.js"
 import { decodeResponse, failIfFailed } from "./outcome.js"
-import { excludes, KnownCalls, type OwnedElsewhere, reconcile } from "./reconcile.js"
+import { KnownCalls } from "./reconcile.js"
+import { makeReconciler } from "./reconciler.js"
 
-const CallPage = Items.ItemsWithCursor(FunctionCall.FunctionCall)
 const CallItems = Items.Items(FunctionCall.FunctionCall)
 const encodeCallBody = encode(FunctionCall.CallFunctionRequest, "call request")
 const decodeInputData = Schema.decodeUnknownEither(CogniteFunction.FunctionInput)
-const DEFAULT_RECONCILE_WINDOW = Duration.seconds(30)
 
 /** A report with nothing in it yet. */
 export const emptyReport: CallReport = {
@@ -70,11 +70,6 @@ const validData = (data: unknown): Effect.Effect<Readonly<Record<string, unknown
     onLeft: () => Effect.fail(new InvalidInput({ subject: "call data", issue: "a function's data is a JSON object" })),
     onRight: Effect.succeed
   })
-
-const validId = <A>(schema: Schema.Schema<A, number>, subject: string, value: number) =>
-  Schema.decodeUnknown(schema)(value).pipe(
-    Effect.mapError(() => new InvalidInput({ subject, issue: `${value} is not a valid ${subject}` }))
-  )
 
 const stripUndefined = (value: object): Record<string, unknown> =>
   Object.fromEntries(
@@ -120,45 +115,14 @@ export const make = Effect.gen(function*() {
       schema: FunctionCall.FunctionCallLogs
     }).pipe(Effect.map((logs) => logs.items))
 
-  const listBetween = (functionId: number) => (min: number, max: number) =>
-    read(client, {
-      operation: "cdf.Calls.list",
-      method: "POST",
-      path: path`/functions/${functionId}/calls/list`,
-      safety: "safe",
-      body: { filter: { startTime: { min, max } }, limit: 100 },
-      schema: CallPage
-    }).pipe(Effect.map((page) => page.items))
-
-  /** Reconciliation of a lost send, with this client's reads of calls and sessions. */
-  const reconcileWith = (
-    functionId: Ids.FunctionId,
-    sentAt: number,
-    sessionId: Option.Option<Ids.SessionId>,
-    options: {
-      readonly window?: Duration.DurationInput | undefined
-      readonly excludeCallIds?: OwnedElsewhere | undefined
-    },
-    lost: CallOutcomeUnknown
-  ) =>
-    reconcile({
-      functionId,
-      sentAt,
-      sessionId,
-      window: Duration.decode(options.window ?? DEFAULT_RECONCILE_WINDOW),
-      excluded: excludes(known, options.excludeCallIds),
-      lost,
-      listBetween: listBetween(functionId),
-      sessionStatus: (id) =>
-        Effect.map(sessions.retrieve([id]), (items) => Option.fromNullable(items.find((s) => s.id === id)?.status)),
-      revoke: (id) =>
-        Effect.map(sessions.revoke([id]), (items) => items.some((s) => s.id === id && s.status === "REVOKED"))
-    })
+  const reconciler = makeReconciler(client, sessions, known)
+  const reconcileWith = reconciler.reconcileWith
 
   const startWith = Effect.fnUntraced(function*(
     functionId: Ids.FunctionId,
     data: Readonly<Record<string, unknown>>,
-    options: StartOptions
+    options: StartOptions,
+    progress: { started?: Started } = {}
   ) {
     const issued = yield* sessions.issue(options)
     const body = yield* encodeCallBody({ data, nonce: issued.nonce })
@@ -191,7 +155,8 @@ export const make = Effect.gen(function*() {
           }, lost).pipe(
             Effect.map((value) => ({ value, attempts: 1, retryDelayMillis: 0, reconciled: true }))
           )
-      )
+      ),
+      Effect.onInterrupt(() => logInterruptedSend(functionId, sentAt, issued.sessionId))
     )
     const call = posted.value
     known.add(call.id)
@@ -206,8 +171,35 @@ export const make = Effect.gen(function*() {
       call.status
     )
     yield* Effect.annotateCurrentSpan({ "cdf.function.id": functionId, "cdf.call.id": call.id })
-    return { call, handle, report } satisfies Started
+    const started: Started = {
+      call,
+      handle,
+      report,
+      ...(Option.isSome(issued.sessionId) ? { sessionId: issued.sessionId.value } : {})
+    }
+    progress.started = started
+    // the caller keeps the handle before any wait can be interrupted
+    if (options.onStarted !== undefined) yield* Effect.uninterruptible(options.onStarted(started))
+    return started
   })
+
+  /**
+   * Starts a call and waits for it; an interrupt once the call is known logs the handle that resumes the
+   * wait (an interrupt during the send logs what finds it).
+   */
+  const startAndAwait = (
+    functionId: Ids.FunctionId,
+    data: Readonly<Record<string, unknown>>,
+    options: StartOptions & WaitOptions & { readonly schema?: AnySchema }
+  ) => {
+    const progress: { started?: Started } = {}
+    return startWith(functionId, data, options, progress).pipe(
+      Effect.flatMap((started) => awaitWith(started.handle, Option.some(started.call), started.report, options)),
+      Effect.onInterrupt(() =>
+        progress.started === undefined ? Effect.void : logInterruptedWait(progress.started.handle)
+      )
+    )
+  }
 
   /** Polls until the call ends or the deadline passes; `first` is the last state known, if any. */
   const waitUntilEnded = Effect.fnUntraced(function*(
@@ -291,8 +283,7 @@ export const make = Effect.gen(function*() {
     function*(fn: FunctionRef, data: unknown, options: CallOptions<unknown, unknown>) {
       const input = yield* validData(data)
       const functionId = yield* resolveFunctionId(client, fn)
-      const started = yield* startWith(functionId, input, options)
-      return yield* awaitWith(started.handle, Option.some(started.call), started.report, options)
+      return yield* startAndAwait(functionId, input, options)
     }
   )
 
@@ -308,11 +299,7 @@ export const make = Effect.gen(function*() {
     )
     const data = yield* validData(encoded)
     const functionId = yield* resolveFunctionId(client, { externalId: definition.externalId })
-    const started = yield* startWith(functionId, data, options)
-    return yield* awaitWith(started.handle, Option.some(started.call), started.report, {
-      ...options,
-      schema: definition.output
-    })
+    return yield* startAndAwait(functionId, data, { ...options, schema: definition.output })
   })
 
   // The overloads of `Calls.Service["call"]`: the schema given (or the definition's) types the response.
@@ -359,26 +346,6 @@ export const make = Effect.gen(function*() {
   ): Effect.Effect<Completed<unknown>, WaitError> {
     return awaitTraced(handle, options)
   }
-
-  const reconcileLost = Effect.fn("Calls.reconcile")(function*(fn: FunctionRef, lost: ReconcileOptions) {
-    const functionId = yield* resolveFunctionId(client, fn)
-    const sessionId = lost.sessionId === undefined
-      ? Option.none()
-      : Option.some(yield* validId(Ids.SessionId, "session id", lost.sessionId))
-    const sentAt = yield* validId(Ids.EpochMillis, "sentAt", lost.sentAt)
-    return yield* reconcileWith(
-      functionId,
-      sentAt,
-      sessionId,
-      lost,
-      new CallOutcomeUnknown({
-        functionId,
-        request: new RequestDescription({ method: "POST", path: `/functions/${functionId}/call` }),
-        sentAt,
-        reason: "the answer to the call was lost"
-      })
-    )
-  })
 
   const retrieve = Effect.fn("Calls.retrieve")(function*(fn: FunctionRef, callId: number) {
     const functionId = yield* resolveFunctionId(client, fn)
@@ -473,7 +440,7 @@ export const make = Effect.gen(function*() {
   const service: Calls.Service = {
     call,
     start,
-    reconcile: reconcileLost,
+    reconcile: reconciler.reconcileLost,
     await: awaitHandle,
     retrieve,
     retrieveMany,
