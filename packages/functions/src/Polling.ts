@@ -54,7 +54,7 @@ export const sleepMillis: (delay: Option.Option<number>, now: number, deadline: 
  * `Layer.succeed(Polling.PollSchedule, Schedule.spaced("2 seconds"))`. Each step of the schedule gets the
  * last value polled (a `FunctionCall` for a call) as its input.
  */
-export const PollSchedule: typeof internal.PollSchedule = internal.PollSchedule
+export { PollSchedule } from "./internal/polling.js"
 
 /** A running schedule: each `next` says how long to wait before the next poll, or `None` when it ended. */
 export interface Pacer {

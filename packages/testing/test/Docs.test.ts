@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-it("docs/testing.md shows test/examples/InvoiceService.test.ts as it is", () => {
+it("docs/testing.md shows packages/testing/test/examples/InvoiceService.test.ts as it is", () => {
   const doc = fs.readFileSync(path.resolve(here, "../../../docs/testing.md"), "utf8")
   const example = fs.readFileSync(path.join(here, "examples/InvoiceService.test.ts"), "utf8")
   expect(doc).toContain("```ts\n" + example + "```")

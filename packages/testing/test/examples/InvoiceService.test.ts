@@ -1,5 +1,6 @@
-// The example of docs/testing.md: a user's own service, tested against the in-memory layer.
-import { Calls, Testing } from "@effect-cdf/functions"
+// The example of docs/testing.md: a user's own service, tested against the real services over the emulator in memory.
+import { Calls } from "@effect-cdf/functions"
+import { Testing } from "@effect-cdf/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, Schema, TestClock } from "effect"
 
