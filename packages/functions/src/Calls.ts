@@ -233,11 +233,25 @@ export declare namespace Calls {
   }
 }
 
+/**
+ * The running-call limits a client paces its calls to (every call of one `CdfClient` shares them): CDF's
+ * documented 100 per function and 250 per project by default, and how long a `429` is waited out.
+ */
+export type PacingOptions = internal.PacingOptions
+
 /** The calls service over a CDF client and a sessions service. */
-export const make: Effect.Effect<Calls.Service, never, CdfClient | Sessions> = internal.make
+export const make: Effect.Effect<Calls.Service, never, CdfClient | Sessions> = internal.make()
+
+/** The calls service with its client's pacing set to `pacing` (limits raised for the project, say). */
+export const makeWith = (pacing: PacingOptions): Effect.Effect<Calls.Service, never, CdfClient | Sessions> =>
+  internal.make(pacing)
 
 /** The calls service; needs a `CdfClient` and `Sessions`. */
 export const layer: Layer.Layer<Calls, never, CdfClient | Sessions> = Layer.effect(Calls, make)
+
+/** The calls service with the given pacing. */
+export const layerWith = (pacing: PacingOptions): Layer.Layer<Calls, never, CdfClient | Sessions> =>
+  Layer.effect(Calls, makeWith(pacing))
 
 /**
  * The service with its client, auth and sessions from the `COGNITE_*` variables; only the `HttpClient` is
