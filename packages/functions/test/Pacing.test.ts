@@ -62,7 +62,7 @@ describe("pacing", () => {
       const server = limitedServer(4, 2_000)
       const fake = yield* scripted(server.route)
       const ids = yield* drive(
-        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerFunction: 4 }), (calls) =>
+        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerFunction: 4, overcommit: 1 }), (calls) =>
           Effect.forEach(
             Array.from({ length: 30 }, (_, i) => i),
             (i) => Effect.map(calls.call(7, { i }, { schedule: steady }), (done) => done.call.id),
@@ -73,6 +73,24 @@ describe("pacing", () => {
       expect(server.stats.peak).toBeLessThanOrEqual(4)
       expect(server.stats.refused).toBe(0)
       expect(server.stats.created).toBe(30)
+    }))
+
+  it.scoped("overcommit sends a few more than the limit: the extra ones are refused with 429 and waited out", () =>
+    Effect.gen(function*() {
+      const server = limitedServer(4, 2_000)
+      const fake = yield* scripted(server.route)
+      const ids = yield* drive(
+        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerFunction: 4, overcommit: 1.5 }), (calls) =>
+          Effect.forEach(
+            Array.from({ length: 30 }, (_, i) => i),
+            (i) => Effect.map(calls.call(7, { i }, { schedule: steady }), (done) => done.call.id),
+            { concurrency: "unbounded" }
+          ))
+      ).pipe(Effect.provide(fake.context))
+      expect(new Set(ids).size).toBe(30)
+      expect(server.stats.created).toBe(30)
+      expect(server.stats.peak).toBeLessThanOrEqual(4)
+      expect(server.stats.refused).toBeGreaterThan(0)
     }))
 
   it.scoped("the project limit holds across functions", () =>
@@ -91,7 +109,7 @@ describe("pacing", () => {
         return reply
       })
       const ids = yield* drive(
-        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerProject: 5 }), (calls) =>
+        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerProject: 5, overcommit: 1 }), (calls) =>
           Effect.forEach(
             Array.from({ length: 20 }, (_, i) => i),
             (i) => Effect.map(calls.call(7 + (i % 4), { i }, { schedule: steady }), (done) => done.call.id),

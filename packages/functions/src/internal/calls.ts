@@ -206,13 +206,20 @@ export const make = (pacing?: PacingOptions) =>
       options: StartOptions & WaitOptions & { readonly schema?: AnySchema }
     ) => {
       const progress: { started?: Started } = {}
-      // the slot is held until the call is seen ended: at most the limit of calls run at once
+      // the slot is held until the call is seen ended (the service's slot is free by then), not while its
+      // response is read: at most the limit of calls run at once
       return gate.withSlot(
         functionId,
         startWith(functionId, data, options, progress).pipe(
-          Effect.flatMap((started) => awaitWith(started.handle, Option.some(started.call), started.report, options))
+          Effect.flatMap((started) =>
+            Effect.map(
+              waitUntilEnded(started.handle, Option.some(started.call), started.report, options),
+              (ended) => ({ handle: started.handle, ended })
+            )
+          )
         )
       ).pipe(
+        Effect.flatMap(({ ended, handle }) => finish(handle, ended, options)),
         Effect.onInterrupt(() =>
           progress.started === undefined ? Effect.void : logInterruptedWait(progress.started.handle)
         )
@@ -274,7 +281,15 @@ export const make = (pacing?: PacingOptions) =>
       report: CallReport,
       options: WaitOptions & { readonly schema?: AnySchema }
     ) {
-      const ended = yield* waitUntilEnded(handle, first, report, options)
+      return yield* finish(handle, yield* waitUntilEnded(handle, first, report, options), options)
+    })
+
+    /** A call seen ended: its response when it completed, a typed failure otherwise. */
+    const finish = Effect.fnUntraced(function*(
+      handle: FunctionCall.CallHandle,
+      ended: { readonly call: FunctionCall.FunctionCall; readonly report: CallReport },
+      options: { readonly schema?: AnySchema }
+    ) {
       const call = ended.call
       yield* failIfFailed({
         functionId: handle.functionId,

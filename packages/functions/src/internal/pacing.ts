@@ -19,6 +19,13 @@ export interface PacingOptions {
   /** Calls of the project running at once; default 250 (CDF's documented limit). */
   readonly maxRunningCallsPerProject?: number | undefined
   /**
+   * How many more calls than the limits may be in flight at once, as a factor; default 1.2. A slot here
+   * is freed when a call is seen ended, which is up to one poll interval after the service freed its own:
+   * sending a few more keeps the service's slots busy, and the few sent too early are answered `429`,
+   * which started nothing and is waited out. 1 never sends above the limits.
+   */
+  readonly overcommit?: number | undefined
+  /**
    * How long a `POST .../call` answered `429` is waited out and re-sent before `RateLimited` is given up
    * with; default 10 minutes.
    */
@@ -37,8 +44,11 @@ const positive = (value: number | undefined, fallback: number) =>
 
 /** A gate with its own slots. */
 export const makeGate = (options: PacingOptions = {}): Gate => {
-  const perFunction = positive(options.maxRunningCallsPerFunction, 100)
-  const project = Effect.unsafeMakeSemaphore(positive(options.maxRunningCallsPerProject, 250))
+  const factor = options.overcommit !== undefined && Number.isFinite(options.overcommit) && options.overcommit >= 1
+    ? options.overcommit
+    : 1.2
+  const perFunction = Math.ceil(positive(options.maxRunningCallsPerFunction, 100) * factor)
+  const project = Effect.unsafeMakeSemaphore(Math.ceil(positive(options.maxRunningCallsPerProject, 250) * factor))
   const functions = new Map<number, { readonly lock: Effect.Semaphore; users: number }>()
   const withSlot = <A, E, R>(functionId: Ids.FunctionId, use: Effect.Effect<A, E, R>) =>
     Effect.acquireUseRelease(
