@@ -1,6 +1,6 @@
 import { CogniteFunction, Ids } from "@effect-cdf/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Option, Redacted, Ref } from "effect"
+import { Effect, Exit, Option, Redacted, Ref, Schedule } from "effect"
 import { unzipSync } from "fflate"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -425,6 +425,19 @@ describe("Functions.deploy", () => {
       // No external id: the file gets none and is not overwritten.
       assert.strictEqual(fake.requests[0].url.search, "?overwrite=false")
       assert.deepStrictEqual(fake.requests[0].json, { name: "hello.zip" })
+    }))
+
+  it.effect("polls the build on the schedule given instead of the pollInterval backoff", () =>
+    Effect.gen(function*() {
+      const fake = deployFake({ statuses: ["Queued", "Deploying", "Deploying", "Ready"] })
+      yield* drive(deploy({
+        name: "hello",
+        source: { files: { "handler.py": HANDLER } },
+        schedule: Schedule.spaced("7 seconds")
+      })).pipe(Effect.provide(fake.layer))
+      const created = fake.requests.find((r) => r.method === "POST" && r.path === "/functions")
+      const polls = fake.requests.filter((r) => r.method === "GET" && r.path === `/functions/${FUNCTION_ID}`)
+      assert.deepStrictEqual(polls.map((r) => r.at - (created?.at ?? 0)), [7_000, 14_000, 21_000])
     }))
 
   it.effect("deploys a folder, skipping node_modules, __pycache__ and .git, in a stable order", () =>

@@ -4,7 +4,7 @@ import { Clock, Effect, Fiber, Layer, Option, Ref, Schedule, TestClock } from "e
 import * as Calls from "../src/Calls.js"
 import * as Functions from "../src/Functions.js"
 import * as Polling from "../src/Polling.js"
-import { callBody, drive, type Reply, scripted, type Seen } from "./support/scripted.js"
+import { callBody, drive, scriptCall, scripted } from "./support/scripted.js"
 
 /** A poll that answers `values` one after another, recording when each poll was made. */
 const polls = <A>(values: ReadonlyArray<Effect.Effect<A, RateLimited>>) =>
@@ -79,21 +79,35 @@ describe("Polling.until", () => {
 describe("the project's limits", () => {
   it.scoped("are read once per CdfClient: Functions.limits and the default deadline of Calls.call share one read", () =>
     Effect.gen(function*() {
-      const fake = yield* scripted((seen: Seen): Reply | undefined => {
-        if (seen.method === "POST" && seen.path === "/functions/7/call") {
-          return { status: 201, body: callBody(100, "Running") }
-        }
-        if (seen.path === "/functions/7/calls/100") return { status: 200, body: callBody(100, "Completed") }
-        if (seen.path === "/functions/7/calls/100/response") {
-          return { status: 200, body: { callId: 100, functionId: 7, response: 1 } }
-        }
-        return undefined
-      })
+      const fake = yield* scripted(scriptCall(() => ({ status: 200, body: callBody(100, "Completed") })))
       const functions = yield* Layer.build(Functions.layer).pipe(Effect.provide(fake.context))
       yield* Effect.gen(function*() {
         yield* (yield* Functions.Functions).limits
         yield* drive(Effect.flatMap(Calls.Calls, (calls) => calls.call(7, {})))
       }).pipe(Effect.provide(functions), Effect.provide(fake.context))
       expect(fake.to("/functions/limits").length).toBe(1)
+    }))
+})
+
+describe("Calls.call under a server's Retry-After", () => {
+  it.scoped("a RateLimited poll with Retry-After: 86400 waits the transport's cap, not a day", () =>
+    Effect.gen(function*() {
+      // five answers of 429: the transport's five attempts of the first poll, then the poll fails RateLimited
+      const fake = yield* scripted(scriptCall((n) =>
+        n <= 5
+          ? { status: 429, body: { error: { code: 429, message: "slow down" } }, headers: { "retry-after": "86400" } }
+          : { status: 200, body: callBody(100, "Completed") }
+      ))
+      const result = yield* drive(
+        Effect.flatMap(
+          Calls.Calls,
+          (calls) => calls.call(7, {}, { deadline: "2 days", schedule: Schedule.spaced("1 second") })
+        )
+      ).pipe(Effect.provide(fake.context))
+      const polls = fake.to("/functions/7/calls/100").map((r) => r.at)
+      // after the failed poll, the next one comes 60 s later (the clamped hint), then 1 s
+      const failedAt = polls[4]
+      expect(polls[5] - failedAt).toBeLessThanOrEqual(61_000)
+      expect(result.report.waitedMillis).toBeLessThan(10 * 60_000)
     }))
 })

@@ -2,24 +2,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Schedule } from "effect"
 import * as Calls from "../src/Calls.js"
 import { withTelemetry } from "./support/fakeCdf.js"
-import { callBody, drive, type Reply, scripted, type Seen } from "./support/scripted.js"
+import { callBody, drive, scriptCall, scripted } from "./support/scripted.js"
 
 describe("the Calls.call span", () => {
   it.scoped("carries the function id, call id, polls, final status and waited time", () =>
     Effect.gen(function*() {
-      let polls = 0
-      const fake = yield* scripted((seen: Seen): Reply | undefined => {
-        if (seen.method === "POST" && seen.path === "/functions/7/call") {
-          return { status: 201, body: callBody(100, "Running") }
-        }
-        if (seen.path === "/functions/7/calls/100") {
-          return {
-            status: 200,
-            body: callBody(100, ++polls < 3 ? "Running" : "Failed", { error: { message: "boom" } })
-          }
-        }
-        return undefined
-      })
+      const fake = yield* scripted(scriptCall((n) => ({
+        status: 200,
+        body: callBody(100, n < 3 ? "Running" : "Failed", { error: { message: "boom" } })
+      })))
       const [exit, telemetry] = yield* withTelemetry(
         drive(Effect.flatMap(Calls.Calls, (calls) => calls.call(7, {}, { schedule: Schedule.spaced("1 second") })))
       ).pipe(Effect.provide(fake.context))

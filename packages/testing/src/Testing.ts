@@ -35,6 +35,7 @@ import type { CogniteFunctions } from "@effect-cdf/functions"
 import { PollSchedule } from "@effect-cdf/functions/Polling"
 import type { ReadError } from "@effect-cdf/functions/ServiceError"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
+import type { HttpClient } from "@effect/platform"
 import type { Duration, Option } from "effect"
 import { Context, Effect, Layer } from "effect"
 import * as internal from "./internal/testing.js"
@@ -137,8 +138,19 @@ export const layerTest = (options: Options = {}): Layer.Layer<Services, StartErr
   )
 
 /**
+ * The real services (and their `CdfClient`) over the `Emulator` and `HttpClient` in context, authenticated
+ * with the emulator's dev token: for composing a test layer over an emulator you configure yourself.
+ */
+export const layerServices: Layer.Layer<
+  CogniteFunctions.Services | CdfClient,
+  never,
+  Emulator.Emulator | HttpClient.HttpClient
+> = internal.layerServices
+
+/**
  * `TestFunctions` and the test poll schedule over services and an emulator you compose yourself (for
- * example an emulator with faults or a data directory); `layerTest` is this over `Emulator.layerInMemory`.
+ * example an emulator with faults from the start): `layerTest` is this over {@link layerServices} over
+ * `Emulator.layerInMemory`.
  */
 export const layerFunctions = (
   options: Options = {}

@@ -1,7 +1,7 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { Calls, FunctionApps, Schedules } from "@effect-cdf/functions"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Option, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { Testing } from "../src/index.js"
 
 const TestLive = Testing.layerTest({
@@ -74,4 +74,31 @@ describe("Testing.layerTest", () => {
       expect(yield* Testing.register("later", () => Effect.succeed(2))).toBe(id)
       expect((yield* calls.call("later", {})).response).toBe(2)
     }).pipe(Effect.provide(TestLive)))
+
+  it.effect("layerFunctions composes over an emulator configured by hand: faults from the start", () =>
+    Effect.gen(function*() {
+      const calls = yield* Calls.Calls
+      // the first POST .../call answers 429: the transport waits (on the TestClock) and sends it again
+      const fiber = yield* Effect.fork(calls.call("echo", { x: 2 }))
+      yield* TestClock.adjust("10 seconds")
+      expect((yield* Fiber.join(fiber)).response).toEqual({ echoed: { x: 2 } })
+      const emulator = yield* Emulator.Emulator
+      const [rule] = yield* emulator.faultStats
+      expect(rule.fired).toBe(1)
+      expect((yield* Testing.recordedCalls).length).toBe(1)
+    }).pipe(Effect.provide(
+      Testing.layerFunctions({ functions: { echo: (data) => Effect.succeed({ echoed: data }) } }).pipe(
+        Layer.provideMerge(Testing.layerServices),
+        Layer.provideMerge(Emulator.layerInMemory({
+          faults: {
+            rules: [{
+              method: "POST",
+              path: "/functions/*/call",
+              times: 1,
+              action: { _tag: "status", status: 429, retryAfterSeconds: 1 }
+            }]
+          }
+        }))
+      )
+    )))
 })

@@ -133,3 +133,21 @@ export const advance = (millis: number) =>
       yield* TestClock.setTime(Math.min(...next))
     }
   })
+
+/**
+ * A function 7 whose call 100 is created Running; its n-th poll (from 1) answers `poll(n)`; its response is
+ * `response`.
+ */
+export const scriptCall = (poll: (n: number) => Reply, response: unknown = 1) => {
+  let polls = 0
+  return (seen: Seen): Reply | undefined => {
+    if (seen.method === "POST" && seen.path === "/functions/7/call") {
+      return { status: 201, body: callBody(100, "Running") }
+    }
+    if (seen.path === "/functions/7/calls/100") return poll(++polls)
+    if (seen.path === "/functions/7/calls/100/response") {
+      return { status: 200, body: { callId: 100, functionId: 7, response } }
+    }
+    return undefined
+  }
+}
