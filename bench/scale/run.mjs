@@ -22,6 +22,8 @@ const LISTED = arg("list", 100_000)
 const HANDLER = process.argv.includes("--js") ? "js" : "inprocess"
 /** `--no-tracing`: the calls run with the tracer off, to see what spans cost. */
 const TRACING = !process.argv.includes("--no-tracing")
+/** `--overcommit X`: the gate's factor (default the SDK's, 1.2). */
+const OVERCOMMIT = process.argv.includes("--overcommit") ? arg("overcommit", 1.2) : undefined
 const PER_FUNCTION = 100
 const PER_PROJECT = 250
 
@@ -73,7 +75,7 @@ const fanOut = async () => {
   try {
     return await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const functions = yield* Functions.Functions
-      const calls = yield* Calls.Calls
+      const calls = OVERCOMMIT === undefined ? yield* Calls.Calls : yield* Calls.makeWith({ overcommit: OVERCOMMIT })
       const fn = HANDLER === "js"
         ? yield* functions.deploy({ name: "scale", source: { files: { "handler.js": handler } } })
         : { id: server.fnId }

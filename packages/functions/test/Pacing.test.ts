@@ -48,11 +48,16 @@ const limitedServer = (limit: number, runMillis: number) => {
   return { route, stats }
 }
 
-const fanOut = (n: number, fn: (i: number) => number) =>
-  Effect.flatMap(Calls.Calls, (calls) =>
+/** `n` concurrent calls, call `i` to function `fn(i)`: the ids of the calls. */
+const fanOut = <R>(
+  calls: Effect.Effect<Calls.Calls.Service, never, R>,
+  n: number,
+  fn: (i: number) => number = () => 7
+) =>
+  Effect.flatMap(calls, (service) =>
     Effect.forEach(
       Array.from({ length: n }, (_, i) => i),
-      (i) => Effect.map(calls.call(fn(i), { i }, { schedule: steady }), (done) => done.call.id),
+      (i) => Effect.map(service.call(fn(i), { i }, { schedule: steady }), (done) => done.call.id),
       { concurrency: "unbounded" }
     ))
 
@@ -62,12 +67,7 @@ describe("pacing", () => {
       const server = limitedServer(4, 2_000)
       const fake = yield* scripted(server.route)
       const ids = yield* drive(
-        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerFunction: 4, overcommit: 1 }), (calls) =>
-          Effect.forEach(
-            Array.from({ length: 30 }, (_, i) => i),
-            (i) => Effect.map(calls.call(7, { i }, { schedule: steady }), (done) => done.call.id),
-            { concurrency: "unbounded" }
-          ))
+        fanOut(Calls.makeWith({ maxRunningCallsPerFunction: 4, overcommit: 1 }), 30)
       ).pipe(Effect.provide(fake.context))
       expect(new Set(ids).size).toBe(30)
       expect(server.stats.peak).toBeLessThanOrEqual(4)
@@ -80,12 +80,7 @@ describe("pacing", () => {
       const server = limitedServer(4, 2_000)
       const fake = yield* scripted(server.route)
       const ids = yield* drive(
-        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerFunction: 4, overcommit: 1.5 }), (calls) =>
-          Effect.forEach(
-            Array.from({ length: 30 }, (_, i) => i),
-            (i) => Effect.map(calls.call(7, { i }, { schedule: steady }), (done) => done.call.id),
-            { concurrency: "unbounded" }
-          ))
+        fanOut(Calls.makeWith({ maxRunningCallsPerFunction: 4, overcommit: 1.5 }), 30)
       ).pipe(Effect.provide(fake.context))
       expect(new Set(ids).size).toBe(30)
       expect(server.stats.created).toBe(30)
@@ -109,12 +104,7 @@ describe("pacing", () => {
         return reply
       })
       const ids = yield* drive(
-        Effect.flatMap(Calls.makeWith({ maxRunningCallsPerProject: 5, overcommit: 1 }), (calls) =>
-          Effect.forEach(
-            Array.from({ length: 20 }, (_, i) => i),
-            (i) => Effect.map(calls.call(7 + (i % 4), { i }, { schedule: steady }), (done) => done.call.id),
-            { concurrency: "unbounded" }
-          ))
+        fanOut(Calls.makeWith({ maxRunningCallsPerProject: 5, overcommit: 1 }), 20, (i) => 7 + (i % 4))
       ).pipe(Effect.provide(fake.context))
       expect(new Set(ids).size).toBe(20)
       expect(peakProject).toBeLessThanOrEqual(5)
@@ -125,7 +115,7 @@ describe("pacing", () => {
       // the server allows 2, another client holds 1 the whole time: this client's default gate lets 100 through
       const server = limitedServer(1, 1_500)
       const fake = yield* scripted(server.route)
-      const ids = yield* drive(fanOut(6, () => 7)).pipe(Effect.provide(fake.context))
+      const ids = yield* drive(fanOut(Calls.Calls, 6)).pipe(Effect.provide(fake.context))
       expect(new Set(ids).size).toBe(6)
       expect(server.stats.refused).toBeGreaterThan(0)
       expect(server.stats.peak).toBe(1)

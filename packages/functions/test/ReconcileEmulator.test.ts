@@ -4,25 +4,14 @@
  * window. A foreign call is never taken for ours; ours is adopted only when its session was used.
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { Calls, CogniteFunctions, Functions } from "@effect-cdf/functions"
-import { Auth } from "@effect-cdf/http"
-import { NodeHttpClient } from "@effect/platform-node"
+import { Calls, Functions } from "@effect-cdf/functions"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Schedule } from "effect"
+import { emulated } from "./support/emulated.js"
 
 const fast = Schedule.spaced("20 millis")
 
-const Live = Layer.unwrapEffect(
-  Effect.map(Emulator.Emulator, (emulator) =>
-    CogniteFunctions.layer({
-      baseUrl: emulator.baseUrl,
-      project: emulator.project,
-      retry: { baseDelayMillis: 1, maxDelayMillis: 5 }
-    }).pipe(
-      Layer.provide(Auth.layerToken(emulator.token)),
-      Layer.provide(NodeHttpClient.layerUndici)
-    ))
-).pipe(Layer.provideMerge(Emulator.layer()))
+const Live = emulated({ retry: { baseDelayMillis: 1, maxDelayMillis: 5 } })
 
 const handler = "exports.handle = async ({ data }) => { await new Promise((r) => setTimeout(r, 300)); return data }"
 

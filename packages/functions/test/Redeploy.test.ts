@@ -3,23 +3,12 @@
  * other content is a `Conflict` naming `onExists: "replace"`, a replacement recreates the schedules on
  * the new function, and a replacement that fails to build leaves the old function in place.
  */
-import { Emulator } from "@effect-cdf/emulator"
-import { CogniteFunctions, Functions, Schedules } from "@effect-cdf/functions"
-import { Auth } from "@effect-cdf/http"
-import { NodeHttpClient } from "@effect/platform-node"
+import { Functions, Schedules } from "@effect-cdf/functions"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
+import { emulated } from "./support/emulated.js"
 
-const Live = Layer.unwrapEffect(
-  Effect.map(
-    Emulator.Emulator,
-    (emulator) =>
-      CogniteFunctions.layer({ baseUrl: emulator.baseUrl, project: emulator.project }).pipe(
-        Layer.provide(Auth.layerToken(emulator.token)),
-        Layer.provide(NodeHttpClient.layerUndici)
-      )
-  )
-).pipe(Layer.provideMerge(Emulator.layer()))
+const Live = emulated()
 
 const v1 = { "handler.js": "exports.handle = () => ({ v: 1 })" }
 const v2 = { "handler.js": "exports.handle = () => ({ v: 2 })" }

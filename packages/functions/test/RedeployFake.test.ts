@@ -1,7 +1,7 @@
 /** Re-running a deploy against the fake transport: what is sent when the content is unchanged, or changed. */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Functions } from "../src/Functions.js"
+import { type DeployOptions, Functions } from "../src/Functions.js"
 import { BASE_URL, fakeCdf, fn, itemsOf, PROJECT_PATH } from "./support/fakeCdf.js"
 
 const files = { "handler.py": "def handle(data):\n    return data\n" }
@@ -38,43 +38,28 @@ const project = (existing: ReadonlyArray<unknown>) =>
     return undefined
   })
 
+/** `Functions.apply` of `x` with `extra` options over `fake`. */
+const applyOver = (fake: ReturnType<typeof project>, extra: Partial<DeployOptions> = {}) =>
+  Effect.flatMap(Functions, (f) => f.apply({ name: "x", externalId: "x", source: { files }, ...extra })).pipe(
+    Effect.provide(fake.layer)
+  )
+
 describe("Functions.apply against the fake transport", () => {
   it.effect("the same content again: one lookup, nothing uploaded or created", () =>
     Effect.gen(function*() {
-      const first = project([])
-      const created = yield* Effect.flatMap(
-        Functions,
-        (f) => f.apply({ name: "x", externalId: "x", source: { files } })
-      ).pipe(
-        Effect.provide(first.layer)
-      )
+      const created = yield* applyOver(project([]))
       assert.strictEqual(created.outcome, "created")
       const second = project([created.function])
-      const again = yield* Effect.flatMap(Functions, (f) => f.apply({ name: "x", externalId: "x", source: { files } }))
-        .pipe(
-          Effect.provide(second.layer)
-        )
+      const again = yield* applyOver(second)
       assert.strictEqual(again.outcome, "unchanged")
       assert.deepStrictEqual(second.requests.map((r) => `${r.method} ${r.path}`), ["POST /functions/byids"])
     }))
 
   it.effect("other settings (cpu) are a change: a Conflict before anything is uploaded", () =>
     Effect.gen(function*() {
-      const first = project([])
-      const created = yield* Effect.flatMap(
-        Functions,
-        (f) => f.apply({ name: "x", externalId: "x", source: { files } })
-      ).pipe(
-        Effect.provide(first.layer)
-      )
+      const created = yield* applyOver(project([]))
       const second = project([created.function])
-      const error = yield* Effect.flatMap(
-        Functions,
-        (f) => f.apply({ name: "x", externalId: "x", source: { files }, cpu: 0.5 })
-      ).pipe(
-        Effect.provide(second.layer),
-        Effect.flip
-      )
+      const error = yield* Effect.flip(applyOver(second, { cpu: 0.5 }))
       assert.strictEqual(error._tag, "Conflict")
       assert.include(error.message, "--replace")
       assert.deepStrictEqual(second.requests.map((r) => r.path), ["/functions/byids"])
