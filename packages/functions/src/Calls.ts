@@ -100,6 +100,20 @@ export interface StartOptions extends NonceOptions {
    * keep the handle (print it, store it) so an interrupted wait can be resumed with `Calls.await`.
    */
   readonly onStarted?: ((started: Started) => Effect.Effect<void>) | undefined
+  /**
+   * Runs before each `POST .../call` is sent (again after a 429), and cannot be interrupted: the place
+   * for a durable caller to record what `Calls.reconcile` needs should the process die mid-send.
+   */
+  readonly onSending?: ((sending: Sending) => Effect.Effect<void>) | undefined
+}
+
+/** What is known of a call about to be sent: enough for `Calls.reconcile` to find it later. */
+export interface Sending {
+  readonly functionId: Ids.FunctionId
+  /** When it is sent (epoch ms): `ReconcileOptions.sentAt`. */
+  readonly sentAt: number
+  /** The session made for this call alone, when the nonce was not given: `ReconcileOptions.sessionId`. */
+  readonly sessionId?: Ids.SessionId | undefined
 }
 
 /** What `Calls.reconcile` needs to know about a send whose answer was lost. */

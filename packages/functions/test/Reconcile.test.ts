@@ -121,6 +121,31 @@ describe("reconciling a call whose answer was lost", () => {
       expect(refused._tag).toBe("InvalidInput")
     }))
 
+  it.scoped("onSending hands over what Calls.reconcile needs, before the POST is sent", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(SENT_AT)
+      const fake = yield* scripted(lost([inWindow(OURS)], "ACTIVE"))
+      const recorded: Array<Calls.Sending> = []
+      const posts = () => fake.to("/functions/7/call").length
+      const postsSeen: Array<number> = []
+      yield* drive(run((calls) =>
+        calls.call(7, {}, {
+          onSending: (sending) =>
+            Effect.sync(() => {
+              recorded.push(sending)
+              postsSeen.push(posts())
+            })
+        })
+      )).pipe(Effect.provide(fake.context))
+      expect(recorded).toEqual([{ functionId: 7, sentAt: SENT_AT, sessionId: 99 }])
+      expect(postsSeen).toEqual([0])
+      // a process that died mid-send (a new service: it knows no call) finds its call from the record alone
+      const found = yield* drive(Effect.flatMap(Calls.make, (fresh) => fresh.reconcile(7, recorded[0]))).pipe(
+        Effect.provide(fake.context)
+      )
+      expect(found.id).toBe(OURS)
+    }))
+
   it.scoped("a connection refused before sending is retried (it provably never left)", () =>
     Effect.gen(function*() {
       let attempts = 0

@@ -135,6 +135,14 @@ export const make = (pacing?: PacingOptions) =>
         const issued = yield* sessions.issue(options)
         const body = yield* encodeCallBody({ data, nonce: issued.nonce })
         const sentAt = yield* Clock.currentTimeMillis
+        // a durable caller records what finds the call before it can exist
+        if (options.onSending !== undefined) {
+          yield* Effect.uninterruptible(options.onSending({
+            functionId,
+            sentAt,
+            ...(Option.isSome(issued.sessionId) ? { sessionId: issued.sessionId.value } : {})
+          }))
+        }
         const sent = yield* onlyWrite(client.executeWithMetadata({
           operation: "cdf.Calls.call",
           method: "POST",
