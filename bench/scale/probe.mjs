@@ -1,7 +1,9 @@
 // A probe of what a waiting call costs in the client alone: a fake HttpClient answers at once (calls run
 // for `--run` ms), 1,000 calls fan out, and the JS heap is read after a full GC while they wait and after.
 //   node --expose-gc bench/scale/probe.mjs [--calls 1000] [--run 20000] [--limit 100]
-import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import * as http from "node:http"
 import { Effect, Layer, Redacted } from "effect"
 import { Calls, CogniteFunctions } from "../../packages/functions/dist/index.js"
 import { Auth } from "../../packages/http/dist/index.js"
@@ -38,9 +40,29 @@ const fake = HttpClient.make((request, url) =>
     if (path.endsWith("/response")) return json(request, 200, { response: { ok: true } })
     return json(request, 404, { error: { code: 404, message: path } })
   }).pipe(Effect.delay(LATENCY)))
-const live = CogniteFunctions.layer({ baseUrl: "https://probe.cognitedata.com", project: "p" }).pipe(
+// --loopback: the same answers from a node:http server on 127.0.0.1 through undici, instead of a fake HttpClient
+const LOOPBACK = process.argv.includes("--loopback")
+let baseUrl = "https://probe.cognitedata.com"
+if (LOOPBACK) {
+  const server = http.createServer((req, res) => {
+    let body = ""
+    req.on("data", (c) => (body += c))
+    req.on("end", () => {
+      const request = new Request(`http://x${req.url}`, { method: req.method })
+      Effect.runPromise(fake.execute(HttpClientRequest.make(req.method)(`http://x${req.url}`))).then(async (response) => {
+        res.writeHead(response.status, { "content-type": "application/json" })
+        res.end(await Effect.runPromise(response.text))
+      })
+      void request
+    })
+  })
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve))
+  server.unref()
+  baseUrl = `http://127.0.0.1:${server.address().port}`
+}
+const live = CogniteFunctions.layer({ baseUrl, project: "p" }).pipe(
   Layer.provide(Auth.layerToken(Redacted.make("probe-token"))),
-  Layer.provide(Layer.succeed(HttpClient.HttpClient, fake))
+  Layer.provide(LOOPBACK ? NodeHttpClient.layerUndici : Layer.succeed(HttpClient.HttpClient, fake))
 )
 const heapMb = () => {
   globalThis.gc?.()
