@@ -3,8 +3,8 @@
 //   node --expose-gc bench/scale/probe.mjs [--calls 1000] [--run 20000] [--limit 100]
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import * as http from "node:http"
 import { Effect, Layer, Redacted } from "effect"
+import * as http from "node:http"
 import { Calls, CogniteFunctions } from "../../packages/functions/dist/index.js"
 import { Auth } from "../../packages/http/dist/index.js"
 
@@ -18,14 +18,25 @@ const LIMIT = arg("limit", 100)
 let next = 1
 const ends = new Map()
 const json = (request, status, body) =>
-  HttpClientResponse.fromWeb(request, new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } }))
+  HttpClientResponse.fromWeb(
+    request,
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } })
+  )
 const LATENCY = arg("latency", 0)
 const fake = HttpClient.make((request, url) =>
   Effect.sync(() => {
     const path = url.pathname.replace("/api/v1/projects/p", "")
-    if (path === "/sessions") return json(request, 200, { items: [{ id: next++, status: "READY", nonce: `n-${next}` }] })
+    if (path === "/sessions") {
+      return json(request, 200, { items: [{ id: next++, status: "READY", nonce: `n-${next}` }] })
+    }
     if (path === "/functions/limits") {
-      return json(request, 200, { timeoutMinutes: 9, cpuCores: { min: 1, max: 1, default: 1 }, memoryGb: { min: 1, max: 1, default: 1 }, runtimes: ["py311"], responseSizeMb: 1 })
+      return json(request, 200, {
+        timeoutMinutes: 9,
+        cpuCores: { min: 1, max: 1, default: 1 },
+        memoryGb: { min: 1, max: 1, default: 1 },
+        runtimes: ["py311"],
+        responseSizeMb: 1
+      })
     }
     if (path === "/functions/1/call") {
       const id = next++
@@ -35,11 +46,17 @@ const fake = HttpClient.make((request, url) =>
     const poll = /^\/functions\/1\/calls\/(\d+)$/.exec(path)
     if (poll) {
       const id = Number(poll[1])
-      return json(request, 200, { id, functionId: 1, status: (ends.get(id) ?? 0) <= Date.now() ? "Completed" : "Running", startTime: 1 })
+      return json(request, 200, {
+        id,
+        functionId: 1,
+        status: (ends.get(id) ?? 0) <= Date.now() ? "Completed" : "Running",
+        startTime: 1
+      })
     }
     if (path.endsWith("/response")) return json(request, 200, { response: { ok: true } })
     return json(request, 404, { error: { code: 404, message: path } })
-  }).pipe(Effect.delay(LATENCY)))
+  }).pipe(Effect.delay(LATENCY))
+)
 // --loopback: the same answers from a node:http server on 127.0.0.1 through undici, instead of a fake HttpClient
 const LOOPBACK = process.argv.includes("--loopback")
 let baseUrl = "https://probe.cognitedata.com"
@@ -49,10 +66,12 @@ if (LOOPBACK) {
     req.on("data", (c) => (body += c))
     req.on("end", () => {
       const request = new Request(`http://x${req.url}`, { method: req.method })
-      Effect.runPromise(fake.execute(HttpClientRequest.make(req.method)(`http://x${req.url}`))).then(async (response) => {
-        res.writeHead(response.status, { "content-type": "application/json" })
-        res.end(await Effect.runPromise(response.text))
-      })
+      Effect.runPromise(fake.execute(HttpClientRequest.make(req.method)(`http://x${req.url}`))).then(
+        async (response) => {
+          res.writeHead(response.status, { "content-type": "application/json" })
+          res.end(await Effect.runPromise(response.text))
+        }
+      )
       void request
     })
   })
@@ -68,18 +87,24 @@ const heapMb = () => {
   globalThis.gc?.()
   return process.memoryUsage().heapUsed / 2 ** 20
 }
-await Effect.runPromise(Effect.gen(function*() {
-  const calls = yield* Calls.makeWith({ maxRunningCallsPerFunction: LIMIT })
-  const before = heapMb()
-  const done = Effect.runPromise(Effect.forEach(Array.from({ length: CALLS }, (_, n) => n), (n) => Effect.either(calls.call(1, { n })).pipe(Effect.withTracerEnabled(!process.argv.includes("--no-tracing"))), { concurrency: "unbounded" }))
-  yield* Effect.sleep(RUN / 2)
-  const waiting = heapMb()
-  const results = yield* Effect.promise(() => done)
-  const after = heapMb()
-  console.log(JSON.stringify({
-    calls: CALLS,
-    completed: results.filter((r) => r._tag === "Right").length,
-    heapPerWaitingCallKb: Number((((waiting - before) * 1024) / CALLS).toFixed(1)),
-    heapPerFinishedCallKb: Number((((after - before) * 1024) / CALLS).toFixed(1))
-  }))
-}).pipe(Effect.provide(live)))
+await Effect.runPromise(
+  Effect.gen(function*() {
+    const calls = yield* Calls.makeWith({ maxRunningCallsPerFunction: LIMIT })
+    const before = heapMb()
+    const done = Effect.runPromise(Effect.forEach(
+      Array.from({ length: CALLS }, (_, n) => n),
+      (n) => Effect.either(calls.call(1, { n })).pipe(Effect.withTracerEnabled(!process.argv.includes("--no-tracing"))),
+      { concurrency: "unbounded" }
+    ))
+    yield* Effect.sleep(RUN / 2)
+    const waiting = heapMb()
+    const results = yield* Effect.promise(() => done)
+    const after = heapMb()
+    console.log(JSON.stringify({
+      calls: CALLS,
+      completed: results.filter((r) => r._tag === "Right").length,
+      heapPerWaitingCallKb: Number((((waiting - before) * 1024) / CALLS).toFixed(1)),
+      heapPerFinishedCallKb: Number((((after - before) * 1024) / CALLS).toFixed(1))
+    }))
+  }).pipe(Effect.provide(live))
+)

@@ -4,13 +4,13 @@
 //   pnpm build && node --expose-gc bench/scale/run.mjs [--calls 1000] [--list 100000] [--js] [--no-tracing] [--node-http]
 // --js: a JavaScript handler in the emulator's worker threads instead of its in-process sleeping handler;
 // --no-tracing: the calls run with the tracer off; --node-http: node:http instead of undici.
-import { Calls, CogniteFunctions, Functions } from "../../packages/functions/dist/index.js"
-import { Auth } from "../../packages/http/dist/index.js"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
 import * as os from "node:os"
 import { createInterface } from "node:readline"
+import { Calls, CogniteFunctions, Functions } from "../../packages/functions/dist/index.js"
+import { Auth } from "../../packages/http/dist/index.js"
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -68,67 +68,78 @@ const live = (server) =>
 
 /** How long call n sleeps: 1,000..3,000 ms, spread evenly and known in advance. */
 const sleepOf = (n) => 1000 + ((n * 7919) % 2001)
-const handler = "exports.handle = async ({ data }) => { await new Promise((r) => setTimeout(r, data.ms)); return { n: data.n } }"
+const handler =
+  "exports.handle = async ({ data }) => { await new Promise((r) => setTimeout(r, data.ms)); return { n: data.n } }"
 
 const fanOut = async () => {
   const server = await startServer("emulator")
   try {
-    return await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const functions = yield* Functions.Functions
-      const calls = OVERCOMMIT === undefined ? yield* Calls.Calls : yield* Calls.makeWith({ overcommit: OVERCOMMIT })
-      const fn = HANDLER === "js"
-        ? yield* functions.deploy({ name: "scale", source: { files: { "handler.js": handler } } })
-        : { id: server.fnId }
-      // warm-up: the handler's runtime, the connections, the session path
-      yield* Effect.forEach(Array.from({ length: 20 }, (_, n) => n), (n) => calls.call(fn.id, { n, ms: 1 }), { concurrency: 20 })
-      gc()
-      const before = rssMb()
-      const heapBefore = process.memoryUsage().heapUsed / 2 ** 20
-      const t0 = performance.now()
-      const run = Effect.runPromise(
-        Effect.forEach(
-          Array.from({ length: CALLS }, (_, n) => n),
-          (n) =>
-            Effect.either(calls.call(fn.id, { n, ms: sleepOf(n) })).pipe(
-              Effect.withTracerEnabled(TRACING),
-              Effect.map((result) => result._tag === "Right" ? { n, response: result.right.response, report: result.right.report } : { n, error: result.left._tag })
-            ),
-          { concurrency: "unbounded" }
+    return await Effect.runPromise(Effect.scoped(
+      Effect.gen(function*() {
+        const functions = yield* Functions.Functions
+        const calls = OVERCOMMIT === undefined ? yield* Calls.Calls : yield* Calls.makeWith({ overcommit: OVERCOMMIT })
+        const fn = HANDLER === "js"
+          ? yield* functions.deploy({ name: "scale", source: { files: { "handler.js": handler } } })
+          : { id: server.fnId }
+        // warm-up: the handler's runtime, the connections, the session path
+        yield* Effect.forEach(Array.from({ length: 20 }, (_, n) => n), (n) => calls.call(fn.id, { n, ms: 1 }), {
+          concurrency: 20
+        })
+        gc()
+        const before = rssMb()
+        const heapBefore = process.memoryUsage().heapUsed / 2 ** 20
+        const t0 = performance.now()
+        const run = Effect.runPromise(
+          Effect.forEach(
+            Array.from({ length: CALLS }, (_, n) => n),
+            (n) =>
+              Effect.either(calls.call(fn.id, { n, ms: sleepOf(n) })).pipe(
+                Effect.withTracerEnabled(TRACING),
+                Effect.map((result) =>
+                  result._tag === "Right"
+                    ? { n, response: result.right.response, report: result.right.report }
+                    : { n, error: result.left._tag }
+                )
+              ),
+            { concurrency: "unbounded" }
+          )
         )
-      )
-      // while the calls wait: what stays after a full GC, at 3, 6, 9 and 12 s in (the median is reported)
-      const settled = Promise.all([3_000, 6_000, 9_000, 12_000].map((at) =>
-        new Promise((resolve) =>
-          setTimeout(() => {
-            gc()
-            resolve({ rss: rssMb(), heap: process.memoryUsage().heapUsed / 2 ** 20 })
-          }, at)
-        )
-      )).then((samples) => {
-        const median = (key) => [...samples.map((s) => s[key])].sort((a, b) => a - b)[1]
-        return { rss: median("rss"), heap: median("heap") }
-      })
-      const cpu0 = process.cpuUsage()
-      const { peak, value: results } = yield* Effect.promise(() => peakRss(run))
-      const cpu = process.cpuUsage(cpu0)
-      const waiting = yield* Effect.promise(() => settled)
-      gc()
-      const heapAfter = process.memoryUsage().heapUsed / 2 ** 20
-      const seconds = (performance.now() - t0) / 1000
-      const listed = yield* Stream.runCollect(calls.list(fn.id, { pageSize: 1000 }))
-      return {
-        fnId: fn.id,
-        results,
-        seconds,
-        before,
-        heapBefore,
-        peak,
-        waiting,
-        heapAfter,
-        cpuSeconds: (cpu.user + cpu.system) / 1e6,
-        created: listed.length
-      }
-    }).pipe(Effect.provide(live(server)))))
+        // while the calls wait: what stays after a full GC, at 3, 6, 9 and 12 s in (the median is reported)
+        const settled = Promise.all(
+          [3_000, 6_000, 9_000, 12_000].map((at) =>
+            new Promise((resolve) =>
+              setTimeout(() => {
+                gc()
+                resolve({ rss: rssMb(), heap: process.memoryUsage().heapUsed / 2 ** 20 })
+              }, at)
+            )
+          )
+        ).then((samples) => {
+          const median = (key) => [...samples.map((s) => s[key])].sort((a, b) => a - b)[1]
+          return { rss: median("rss"), heap: median("heap") }
+        })
+        const cpu0 = process.cpuUsage()
+        const { peak, value: results } = yield* Effect.promise(() => peakRss(run))
+        const cpu = process.cpuUsage(cpu0)
+        const waiting = yield* Effect.promise(() => settled)
+        gc()
+        const heapAfter = process.memoryUsage().heapUsed / 2 ** 20
+        const seconds = (performance.now() - t0) / 1000
+        const listed = yield* Stream.runCollect(calls.list(fn.id, { pageSize: 1000 }))
+        return {
+          fnId: fn.id,
+          results,
+          seconds,
+          before,
+          heapBefore,
+          peak,
+          waiting,
+          heapAfter,
+          cpuSeconds: (cpu.user + cpu.system) / 1e6,
+          created: listed.length
+        }
+      }).pipe(Effect.provide(live(server)))
+    ))
   } finally {
     await server.stop()
   }
@@ -137,18 +148,20 @@ const fanOut = async () => {
 const listing = async () => {
   const server = await startServer("list", String(LISTED))
   try {
-    return await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const calls = yield* Calls.Calls
-      yield* Stream.runCount(calls.list(1, { pageSize: 1000, limit: 2000 })) // warm-up
-      gc()
-      const before = rssMb()
-      const t0 = performance.now()
-      // the service is built: its stream needs nothing more, and runs on its own while the RSS is sampled
-      const { peak, value: count } = yield* Effect.promise(() =>
-        peakRss(Effect.runPromise(Stream.runCount(calls.list(1, { pageSize: 1000 }))))
-      )
-      return { count, before, peak, seconds: (performance.now() - t0) / 1000 }
-    }).pipe(Effect.provide(live(server)))))
+    return await Effect.runPromise(Effect.scoped(
+      Effect.gen(function*() {
+        const calls = yield* Calls.Calls
+        yield* Stream.runCount(calls.list(1, { pageSize: 1000, limit: 2000 })) // warm-up
+        gc()
+        const before = rssMb()
+        const t0 = performance.now()
+        // the service is built: its stream needs nothing more, and runs on its own while the RSS is sampled
+        const { peak, value: count } = yield* Effect.promise(() =>
+          peakRss(Effect.runPromise(Stream.runCount(calls.list(1, { pageSize: 1000 }))))
+        )
+        return { count, before, peak, seconds: (performance.now() - t0) / 1000 }
+      }).pipe(Effect.provide(live(server)))
+    ))
   } finally {
     await server.stop()
   }
@@ -175,13 +188,33 @@ const polls = ok.reduce((sum, r) => sum + r.report.polls, 0)
 const rows = [
   [`calls completed (of ${CALLS})`, ok.length, `= ${CALLS}`, ok.length === CALLS],
   ["calls lost (failed or unanswered)", CALLS - ok.length, "0", ok.length === CALLS],
-  ["calls created on the server (duplicates = created - calls - 20 warm-up)", fan.created, `${CALLS + 20}`, fan.created === CALLS + 20],
+  [
+    "calls created on the server (duplicates = created - calls - 20 warm-up)",
+    fan.created,
+    `${CALLS + 20}`,
+    fan.created === CALLS + 20
+  ],
   ["responses not the caller's own", wrong, "0", wrong === 0],
   ["wall time, s", fan.seconds.toFixed(1), `<= 1.2 x ${ideal.toFixed(1)} = ${(1.2 * ideal).toFixed(1)}`, ratio <= 1.2],
   ["wall time / ideal (sum of sleeps / 100 running per function)", ratio.toFixed(3), "<= 1.2", ratio <= 1.2],
-  ["POST .../call attempts per call (429s waited out included) / polls per call", `${(attempts / Math.max(1, ok.length)).toFixed(2)} / ${(polls / Math.max(1, ok.length)).toFixed(1)}`, "-", true],
-  ["client RSS growth per waiting call (after a full GC; median of 3, 6, 9, 12 s in), kB", perCallKb.toFixed(1), "<= 20", perCallKb <= 20],
-  ["  of it JS heap per waiting call, kB / peak RSS growth per call (garbage included), kB", `${heapPerCallKb.toFixed(1)} / ${peakPerCallKb.toFixed(1)}`, "-", true],
+  [
+    "POST .../call attempts per call (429s waited out included) / polls per call",
+    `${(attempts / Math.max(1, ok.length)).toFixed(2)} / ${(polls / Math.max(1, ok.length)).toFixed(1)}`,
+    "-",
+    true
+  ],
+  [
+    "client RSS growth per waiting call (after a full GC; median of 3, 6, 9, 12 s in), kB",
+    perCallKb.toFixed(1),
+    "<= 20",
+    perCallKb <= 20
+  ],
+  [
+    "  of it JS heap per waiting call, kB / peak RSS growth per call (garbage included), kB",
+    `${heapPerCallKb.toFixed(1)} / ${peakPerCallKb.toFixed(1)}`,
+    "-",
+    true
+  ],
   ["JS heap still held per call once all have completed (after a full GC), kB", heapKeptKb.toFixed(1), "-", true],
   ["client CPU per call, ms (user + system)", ((fan.cpuSeconds * 1000) / CALLS).toFixed(2), "-", true],
   ["load average (1 min) at the end, on " + os.cpus().length + " cores", os.loadavg()[0].toFixed(1), "-", true],
@@ -190,10 +223,16 @@ const rows = [
   ["listing time, s", list.seconds.toFixed(1), "-", true]
 ]
 
-console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${os.platform()}; ${new Date().toISOString()}`)
+console.log(
+  `Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${os.platform()}; ${
+    new Date().toISOString()
+  }`
+)
 if (Object.keys(failures).length > 0) console.log(`failures: ${JSON.stringify(failures)}`)
 console.log()
 console.log("| measurement | value | target | met |")
 console.log("|---|---|---|---|")
-for (const [name, value, target, met] of rows) console.log(`| ${name} | ${value} | ${target} | ${met ? "yes" : "**no**"} |`)
+for (const [name, value, target, met] of rows) {
+  console.log(`| ${name} | ${value} | ${target} | ${met ? "yes" : "**no**"} |`)
+}
 process.exit(rows.every((row) => row[3]) ? 0 : 1)

@@ -14,7 +14,11 @@ const { zipSync } = createRequire(new URL("../../packages/emulator/package.json"
 const deploySleep = async (base, token) => {
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
   const api = async (method, path, body) => {
-    const response = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
     const json = await response.json()
     if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`)
     return json
@@ -23,7 +27,9 @@ const deploySleep = async (base, token) => {
   const zip = zipSync({ "handler.py": new TextEncoder().encode("def handle(data):\n    return data\n") })
   const put = await fetch(file.uploadUrl, { method: "PUT", body: zip })
   if (put.status !== 200) throw new Error(`upload: ${put.status}`)
-  const created = await api("POST", "/functions", { items: [{ name: "sleep", fileId: file.id, functionPath: "inprocess:sleep" }] })
+  const created = await api("POST", "/functions", {
+    items: [{ name: "sleep", fileId: file.id, functionPath: "inprocess:sleep" }]
+  })
   const id = created.items[0].id
   for (;;) {
     const fn = await api("GET", `/functions/${id}`)
@@ -43,19 +49,36 @@ const untilStdinCloses = () =>
   })
 
 if (mode === "emulator") {
-  await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const emulator = yield* Emulator.Emulator
-    // the trivial handler: sleeps `data.ms` and answers `{ n }` (in-process, so no worker start is measured)
-    yield* emulator.registerHandler("sleep", ({ data }) => Effect.as(Effect.sleep(data.ms), { n: data.n }))
-    const token = Redacted.value(emulator.token)
-    const fnId = yield* Effect.promise(() => deploySleep(`${emulator.baseUrl}/api/v1/projects/${emulator.project}`, token))
-    announce({ baseUrl: emulator.baseUrl, project: emulator.project, token, fnId })
-    yield* Effect.promise(untilStdinCloses)
-  }).pipe(Effect.provide(Emulator.layer({ project: "scale", limits: { maxRunningCallsPerFunction: 100, maxRunningCallsPerProject: 250 } })))))
+  await Effect.runPromise(Effect.scoped(
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      // the trivial handler: sleeps `data.ms` and answers `{ n }` (in-process, so no worker start is measured)
+      yield* emulator.registerHandler("sleep", ({ data }) => Effect.as(Effect.sleep(data.ms), { n: data.n }))
+      const token = Redacted.value(emulator.token)
+      const fnId = yield* Effect.promise(() =>
+        deploySleep(`${emulator.baseUrl}/api/v1/projects/${emulator.project}`, token)
+      )
+      announce({ baseUrl: emulator.baseUrl, project: emulator.project, token, fnId })
+      yield* Effect.promise(untilStdinCloses)
+    }).pipe(
+      Effect.provide(
+        Emulator.layer({
+          project: "scale",
+          limits: { maxRunningCallsPerFunction: 100, maxRunningCallsPerProject: 250 }
+        })
+      )
+    )
+  ))
 } else if (mode === "list") {
   const total = Number(process.argv[3] ?? 100_000)
   const token = "list-token-0000"
-  const call = (i) => ({ id: i + 1, functionId: 1, status: "Completed", startTime: 1_700_000_000_000 + i, endTime: 1_700_000_001_000 + i })
+  const call = (i) => ({
+    id: i + 1,
+    functionId: 1,
+    status: "Completed",
+    startTime: 1_700_000_000_000 + i,
+    endTime: 1_700_000_001_000 + i
+  })
   const server = http.createServer((req, res) => {
     let body = ""
     req.on("data", (chunk) => (body += chunk))
