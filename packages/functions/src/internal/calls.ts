@@ -1,13 +1,7 @@
 /** The body of the `Calls` service: starting a call, waiting for it with `Polling.until`, reading calls. */
 import type { Ids } from "@effect-cdf/core"
 import { CogniteFunction, FunctionCall, Items } from "@effect-cdf/core"
-import {
-  CallOutcomeUnknown,
-  decodeError,
-  InvalidInput,
-  PollDeadlineExceeded,
-  RequestDescription
-} from "@effect-cdf/core/Errors"
+import { decodeError, InvalidInput, PollDeadlineExceeded } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
 import type { Schedule } from "effect"
@@ -30,20 +24,19 @@ import { isFunctionDef } from "../FunctionDef.js"
 import type { FunctionRef } from "../FunctionRef.js"
 import * as Polling from "../Polling.js"
 import { Sessions } from "../Sessions.js"
-import { cachedLimits, onlyWrite, read, readPages, resolveFunctionId } from "./api.js"
-import { encode } from "./encode.js"
+import { cachedLimits, read, readPages, resolveFunctionId } from "./api.js"
 import { validCallId } from "./ids.js"
-import { logInterruptedSend, logInterruptedWait } from "./interrupted.js"
+import { logInterruptedWait } from "./interrupted.js"
 import { decodeResponse, failIfFailed } from "./outcome.js"
-import { gateFor, type PacingOptions, throttledSend } from "./pacing.js"
+import { gateFor, type PacingOptions } from "./pacing.js"
 import { KnownCalls } from "./reconcile.js"
 import { makeReconciler } from "./reconciler.js"
+import { sendCall } from "./send.js"
 
 /** The running-call limits a client paces its calls to. */
 export type { PacingOptions }
 
 const CallItems = Items.Items(FunctionCall.FunctionCall)
-const encodeCallBody = encode(FunctionCall.CallFunctionRequest, "call request")
 const decodeInputData = Schema.decodeUnknownEither(CogniteFunction.FunctionInput)
 
 /** A report with nothing in it yet. */
@@ -130,54 +123,11 @@ export const make = (pacing?: PacingOptions) =>
       options: StartOptions,
       progress: { started?: Started } = {}
     ) {
-      // one send: a fresh nonce each time, so a send waited out behind a 429 never carries an expired one
-      const sendOnce = Effect.gen(function*() {
-        const issued = yield* sessions.issue(options)
-        const body = yield* encodeCallBody({ data, nonce: issued.nonce })
-        const sentAt = yield* Clock.currentTimeMillis
-        // a durable caller records what finds the call before it can exist
-        if (options.onSending !== undefined) {
-          yield* Effect.uninterruptible(options.onSending({
-            functionId,
-            sentAt,
-            ...(Option.isSome(issued.sessionId) ? { sessionId: issued.sessionId.value } : {})
-          }))
-        }
-        const sent = yield* onlyWrite(client.executeWithMetadata({
-          operation: "cdf.Calls.call",
-          method: "POST",
-          path: path`/functions/${functionId}/call`,
-          safety: "unsafe",
-          body,
-          schema: FunctionCall.FunctionCall
-        })).pipe(
-          Effect.map((result) => ({ ...result, reconciled: false })),
-          // a 2xx whose body cannot be read also created a call whose id we do not know
-          Effect.catchTag("DecodeError", (error) =>
-            Effect.fail(
-              new CallOutcomeUnknown({
-                functionId,
-                request: error.request ??
-                  new RequestDescription({ method: "POST", path: `/functions/${functionId}/call` }),
-                sentAt,
-                reason: `the answer could not be read (${error.issue})`
-              })
-            )),
-          Effect.catchTag(
-            "CallOutcomeUnknown",
-            (lost) =>
-              reconcileWith(functionId, sentAt, issued.sessionId, {
-                window: options.reconcileWindow,
-                excludeCallIds: options.excludeCallIds
-              }, lost).pipe(
-                Effect.map((value) => ({ value, attempts: 1, retryDelayMillis: 0, reconciled: true }))
-              )
-          ),
-          Effect.onInterrupt(() => logInterruptedSend(functionId, sentAt, issued.sessionId))
-        )
-        return { ...sent, sentAt, issued }
+      const posted = yield* sendCall({ client, sessions, reconcileWith, throttleTimeout: gate.throttleTimeout }, {
+        functionId,
+        data,
+        options
       })
-      const posted = yield* throttledSend(sendOnce, gate.throttleTimeout)
       const { issued, sentAt } = posted
       const call = posted.value
       known.add(call.id)
