@@ -12,17 +12,16 @@ const { zipSync } = createRequire(new URL("../../packages/emulator/package.json"
 
 /** Deploys the in-process `sleep` handler (the SDK deploys only Python entry points, so this goes raw). */
 const deploySleep = async (base, token) => {
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-  const api = async (method, path, body) => {
-    const response = await fetch(`${base}${path}`, {
+  const api = (method, path, body) =>
+    fetch(`${base}${path}`, {
       method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(async (response) => {
+      const text = await response.text()
+      if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`)
+      return JSON.parse(text)
     })
-    const json = await response.json()
-    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`)
-    return json
-  }
   const file = await api("POST", "/files", { name: "sleep.zip" })
   const zip = zipSync({ "handler.py": new TextEncoder().encode("def handle(data):\n    return data\n") })
   const put = await fetch(file.uploadUrl, { method: "PUT", body: zip })
