@@ -7,8 +7,8 @@
 import { ParseResult, Schema } from "effect"
 import { ItemReference } from "./ErrorEnvelope.js"
 import { CallHandle } from "./FunctionCall.js"
-import { CallId, EpochMillis, FunctionId } from "./Ids.js"
-import { isSecretKey, redactSample } from "./internal/redact.js"
+import { CallId, EpochMillis, FunctionId, SessionId } from "./Ids.js"
+import { isSecretKey, nestsDeeperThan, plausibleRequestId, redactSample, scrubText } from "./internal/redact.js"
 
 export { redactSample }
 
@@ -177,7 +177,17 @@ export class CallOutcomeUnknown
     request: RequestDescription,
     /** When the request was sent (epoch ms): look for the call among those started since. */
     sentAt: EpochMillis,
-    reason: Schema.String
+    reason: Schema.String,
+    /**
+     * What reconciliation could prove: `NotCreated` (the call's own session was never bound and is now
+     * revoked, so calling again is safe), `Created` (the session was bound, so the call exists, but which
+     * listed call it is cannot be told), `None` (no evidence either way).
+     */
+    evidence: Schema.optionalWith(Schema.Literal("NotCreated", "Created", "None"), { exact: true }),
+    /** The session created for this call alone, when there was one: its status is the evidence. */
+    sessionId: Schema.optionalWith(SessionId, { exact: true }),
+    /** Calls that started in the window and are not known to be someone else's (at most 20). */
+    candidates: Schema.optionalWith(Schema.Array(CallId), { exact: true })
   })
 {
   override get message(): string {
@@ -264,6 +274,17 @@ export interface ApiErrorInput {
   readonly requestId?: string | undefined
   readonly request?: RequestDescription | undefined
   readonly retryAfterMillis?: number | undefined
+  /**
+   * The secrets the request carried (its nonce, a client secret): a server may echo them in its message,
+   * its `x-request-id` or the items it names, and they are cut out of all three.
+   */
+  readonly secrets?: ReadonlyArray<string> | undefined
+}
+
+const scrubReference = (ref: ItemReference, secrets: ReadonlyArray<string>): ItemReference => {
+  if (ref.externalId === undefined) return ref
+  const externalId = scrubText(ref.externalId, secrets)
+  return externalId === ref.externalId ? ref : new ItemReference({ ...ref, externalId })
 }
 
 /**
@@ -271,15 +292,17 @@ export interface ApiErrorInput {
  * with `missing` and any 404 are `NotFound`, 409 is `Conflict`, and so on.
  */
 export const apiError = (input: ApiErrorInput): ApiError => {
+  const secrets = input.secrets ?? []
+  const requestId = plausibleRequestId(input.requestId, secrets)
   const base = {
     status: input.status,
-    message: input.message.length > 0 ? input.message : `HTTP ${input.status}`,
+    message: input.message.length > 0 ? scrubText(input.message, secrets) : `HTTP ${input.status}`,
     ...(input.code === undefined ? {} : { code: input.code }),
-    ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+    ...(requestId === undefined ? {} : { requestId }),
     ...(input.request === undefined ? {} : { request: input.request })
   }
-  const missing = input.missing ?? []
-  const duplicated = input.duplicated ?? []
+  const missing = (input.missing ?? []).slice(0, 1_000).map((ref) => scrubReference(ref, secrets))
+  const duplicated = (input.duplicated ?? []).slice(0, 1_000).map((ref) => scrubReference(ref, secrets))
   switch (input.status) {
     case 400:
     case 422:
@@ -303,28 +326,67 @@ export const apiError = (input: ApiErrorInput): ApiError => {
 }
 
 /**
- * A `DecodeError` from a schema failure: the issues name their paths, and an issue under a key that
- * names a secret never quotes the value.
+ * The issues of a schema failure as one line: paths named, at most five, a value under a key that names
+ * a secret never quoted, known secrets cut out. A value nested deeper than the formatter can walk is
+ * described, not formatted.
+ */
+export const formatIssues = (
+  error: ParseResult.ParseError,
+  actual: unknown,
+  secrets: ReadonlyArray<string> = []
+): string => {
+  if (nestsDeeperThan(actual)) return "the value nests too deeply to be read (over 64 levels)"
+  let issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>
+  try {
+    issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  } catch {
+    // a value built to exhaust the stack while it is described
+    return "the value could not be described (it nests too deeply)"
+  }
+  const text = issues.slice(0, 5).map((issue) => {
+    const path = issue.path.map(String).join(".")
+    const secret = issue.path.some((key) => typeof key === "string" && isSecretKey(key))
+    // under a secret-named key the checks' own words are kept, the value they quote is not
+    const message = secret
+      ? `${
+        redactSample(issue.message.replace(/,?\s*actual[\s\S]*$/, ""), 200, secrets)
+      } (value not shown: it may be a secret)`
+      : redactSample(issue.message, 200, secrets)
+    return path.length > 0 ? `${path}: ${message}` : message
+  })
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : ""
+  return text.join("; ") + more
+}
+
+/** An `InvalidInput` from a schema failure on what a user gave; `secrets` are cut out of the issue. */
+export const invalidInput = (
+  subject: string,
+  error: ParseResult.ParseError,
+  actual: unknown,
+  secrets: ReadonlyArray<string> = []
+): InvalidInput => new InvalidInput({ subject, issue: formatIssues(error, actual, secrets) })
+
+/**
+ * A `DecodeError` from a schema failure: the issues name their paths, an issue under a key that
+ * names a secret never quotes the value, and `secrets` (the request's own) are cut out of everything.
  */
 export const decodeError = (
   subject: string,
   error: ParseResult.ParseError,
   actual: unknown,
-  context?: { readonly request?: RequestDescription | undefined; readonly requestId?: string | undefined }
+  context?: {
+    readonly request?: RequestDescription | undefined
+    readonly requestId?: string | undefined
+    readonly secrets?: ReadonlyArray<string> | undefined
+  }
 ): DecodeError => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const text = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map(String).join(".")
-    const secret = issue.path.some((key) => typeof key === "string" && isSecretKey(key))
-    const message = secret ? "invalid value (not shown: it may be a secret)" : redactSample(issue.message, 200)
-    return path.length > 0 ? `${path}: ${message}` : message
-  })
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : ""
+  const secrets = context?.secrets ?? []
+  const requestId = plausibleRequestId(context?.requestId, secrets)
   return new DecodeError({
     subject,
-    issue: text.join("; ") + more,
-    sample: redactSample(actual),
+    issue: formatIssues(error, actual, secrets),
+    sample: redactSample(actual, 240, secrets),
     ...(context?.request === undefined ? {} : { request: context.request }),
-    ...(context?.requestId === undefined ? {} : { requestId: context.requestId })
+    ...(requestId === undefined ? {} : { requestId })
   })
 }

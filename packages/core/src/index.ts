@@ -24,5 +24,7 @@ export * as FunctionsLimits from "./FunctionsLimits.js"
 export * as Ids from "./Ids.js"
 /** Request and response wrappers. */
 export * as Items from "./Items.js"
+/** Scrubbing secrets out of text, samples and errors built from server or user data. */
+export * as Scrub from "./Scrub.js"
 /** Sessions. */
 export * as Session from "./Session.js"

@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import type { FunctionCall } from "@effect-cdf/core"
+import type { FunctionCall, Ids } from "@effect-cdf/core"
 import type { CallFailed, CallTimedOut, PollDeadlineExceeded } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { HttpClient } from "@effect/platform"
@@ -33,6 +33,7 @@ import type * as FunctionDef from "./FunctionDef.js"
 import type { FunctionRef } from "./FunctionRef.js"
 import * as internal from "./internal/calls.js"
 import { fromEnv } from "./internal/env.js"
+import type { OwnedElsewhere } from "./internal/reconcile.js"
 import type { ReadError, WriteError } from "./ServiceError.js"
 import type { NonceOptions, Sessions } from "./Sessions.js"
 
@@ -59,6 +60,8 @@ export interface Started {
   /** Serialisable: give it to `Calls.await` to wait for the call, here or in another process. */
   readonly handle: FunctionCall.CallHandle
   readonly report: CallReport
+  /** The session made for this call alone, when the nonce was not given: what reconciliation reads. */
+  readonly sessionId?: Ids.SessionId | undefined
 }
 
 /** A call that completed: its response, decoded with the schema given, and how it went. */
@@ -87,6 +90,42 @@ export interface StartOptions extends NonceOptions {
    * answer was lost (clock skew). Default 30 s.
    */
   readonly reconcileWindow?: Duration.DurationInput | undefined
+  /**
+   * Calls reconciliation must never adopt because they are known to be someone else's (for example the
+   * calls other workflows recorded in a shared store). The calls this client started are always excluded.
+   */
+  readonly excludeCallIds?: OwnedElsewhere | undefined
+  /**
+   * Runs once the call is known to exist, before `call` waits, and cannot be interrupted: the place to
+   * keep the handle (print it, store it) so an interrupted wait can be resumed with `Calls.await`.
+   */
+  readonly onStarted?: ((started: Started) => Effect.Effect<void>) | undefined
+  /**
+   * Runs before each `POST .../call` is sent (again after a 429), and cannot be interrupted: the place
+   * for a durable caller to record what `Calls.reconcile` needs should the process die mid-send.
+   */
+  readonly onSending?: ((sending: Sending) => Effect.Effect<void>) | undefined
+}
+
+/** What is known of a call about to be sent: enough for `Calls.reconcile` to find it later. */
+export interface Sending {
+  readonly functionId: Ids.FunctionId
+  /** When it is sent (epoch ms): `ReconcileOptions.sentAt`. */
+  readonly sentAt: number
+  /** The session made for this call alone, when the nonce was not given: `ReconcileOptions.sessionId`. */
+  readonly sessionId?: Ids.SessionId | undefined
+}
+
+/** What `Calls.reconcile` needs to know about a send whose answer was lost. */
+export interface ReconcileOptions {
+  /** When the POST was sent (epoch ms). */
+  readonly sentAt: number
+  /** The session created for that call alone; without it nothing can be proven and nothing is adopted. */
+  readonly sessionId?: number | undefined
+  /** Clock skew allowed around the send; default 30 s. */
+  readonly window?: Duration.DurationInput | undefined
+  /** Calls known to be someone else's: never adopted. */
+  readonly excludeCallIds?: OwnedElsewhere | undefined
 }
 
 /** Options of `call`: start, wait, and the schema of the response. */
@@ -114,6 +153,9 @@ export type WaitError = ReadError | CallFailed | CallTimedOut | PollDeadlineExce
 
 /** Every error calling a function can end with: starting it (a write) and waiting for it. */
 export type CallError = WriteError | WaitError
+
+/** Call ids that are someone else's: a `Set`, or a predicate over a shared store. */
+export type { OwnedElsewhere }
 
 /** A call named by its function and its id. */
 export interface CallRef {
@@ -156,6 +198,16 @@ export declare namespace Calls {
       data?: Readonly<Record<string, unknown>> | undefined,
       options?: StartOptions
     ) => Effect.Effect<Started, WriteError>
+    /**
+     * Finds the call a lost `POST .../call` may have created, on positive evidence only (the status of the
+     * session made for that call alone; see `docs/reliability.md`): the call, or `CallOutcomeUnknown`
+     * saying what was proven (`evidence`). `call` and `start` do this themselves; this is for a caller
+     * that recorded `sentAt` and the session id before sending (a durable workflow).
+     */
+    readonly reconcile: (
+      fn: FunctionRef,
+      lost: ReconcileOptions
+    ) => Effect.Effect<FunctionCall.FunctionCall, WriteError>
     /** Waits for a started call, from its handle (which may come from another process). */
     readonly await: {
       <A, I>(
@@ -195,11 +247,25 @@ export declare namespace Calls {
   }
 }
 
+/**
+ * The running-call limits a client paces its calls to (every call of one `CdfClient` shares them): CDF's
+ * documented 100 per function and 250 per project by default, and how long a `429` is waited out.
+ */
+export type PacingOptions = internal.PacingOptions
+
 /** The calls service over a CDF client and a sessions service. */
-export const make: Effect.Effect<Calls.Service, never, CdfClient | Sessions> = internal.make
+export const make: Effect.Effect<Calls.Service, never, CdfClient | Sessions> = internal.make()
+
+/** The calls service with its client's pacing set to `pacing` (limits raised for the project, say). */
+export const makeWith = (pacing: PacingOptions): Effect.Effect<Calls.Service, never, CdfClient | Sessions> =>
+  internal.make(pacing)
 
 /** The calls service; needs a `CdfClient` and `Sessions`. */
 export const layer: Layer.Layer<Calls, never, CdfClient | Sessions> = Layer.effect(Calls, make)
+
+/** The calls service with the given pacing. */
+export const layerWith = (pacing: PacingOptions): Layer.Layer<Calls, never, CdfClient | Sessions> =>
+  Layer.effect(Calls, makeWith(pacing))
 
 /**
  * The service with its client, auth and sessions from the `COGNITE_*` variables; only the `HttpClient` is

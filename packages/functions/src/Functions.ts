@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { CogniteFunction, FunctionsLimits, Items } from "@effect-cdf/core"
-import type { Ids } from "@effect-cdf/core"
+import type { FunctionSchedule, Ids } from "@effect-cdf/core"
 import type { DeployFailed, NotFound, UntrustedUrl } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
@@ -31,7 +31,9 @@ import { definedOnly } from "./internal/defined.js"
 import * as Deploy from "./internal/deploy.js"
 import { decodeInput, encode } from "./internal/encode.js"
 import { fromEnv } from "./internal/env.js"
+import * as Schedules from "./Schedules.js"
 import type { ReadError, WriteError } from "./ServiceError.js"
+import * as Sessions from "./Sessions.js"
 
 /** The functions service. */
 export class Functions extends Context.Tag("@effect-cdf/functions/Functions")<Functions, Functions.Service>() {}
@@ -55,6 +57,11 @@ export declare namespace Functions {
      * `Ready`. All input is checked before anything is sent.
      */
     readonly deploy: (options: DeployOptions) => Effect.Effect<CogniteFunction.CogniteFunction, DeployError>
+    /**
+     * `deploy`, telling what it did: `created`, `unchanged` (this content and these settings are what the
+     * function with this external id was deployed from: nothing is sent) or `replaced`.
+     */
+    readonly apply: (options: DeployOptions) => Effect.Effect<Deployed, DeployError>
     /** `POST /functions/list`: one request, not paginated; every function (up to 10,000) unless `limit` is given. */
     readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<CogniteFunction.CogniteFunction>, ReadError>
     /** One function; `NotFound` when it does not exist. */
@@ -121,6 +128,25 @@ export type DeployProgress =
   | { readonly stage: "uploaded"; readonly fileId: Ids.FileId }
   | { readonly stage: "created"; readonly functionId: Ids.FunctionId }
   | { readonly stage: "status"; readonly functionId: Ids.FunctionId; readonly status: CogniteFunction.FunctionStatus }
+  /** The function with this external id was deployed from this very content: nothing is deployed. */
+  | { readonly stage: "unchanged"; readonly functionId: Ids.FunctionId }
+  /** The function with this external id is being replaced (`onExists: "replace"`). */
+  | { readonly stage: "replacing"; readonly functionId: Ids.FunctionId }
+
+/** What a deploy did, and the function that is now in place. */
+export interface Deployed {
+  /** The function, `Ready`. */
+  readonly function: CogniteFunction.CogniteFunction
+  /**
+   * `created`: there was none with this external id; `unchanged`: one was deployed from this very content
+   * and settings, and nothing was sent; `replaced`: the old one was deleted and this one created.
+   */
+  readonly outcome: "created" | "unchanged" | "replaced"
+  /** The content hash, as stored in `metadata["effect-cdf-hash"]`. */
+  readonly hash: string
+  /** The schedules recreated (with fresh nonces) on the replacement. */
+  readonly schedules: ReadonlyArray<FunctionSchedule.FunctionSchedule>
+}
 
 /** The options of `deploy`. */
 export interface DeployOptions {
@@ -159,6 +185,12 @@ export interface DeployOptions {
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Called after each step, for example to print progress. */
   readonly onProgress?: ((event: DeployProgress) => Effect.Effect<void>) | undefined
+  /**
+   * When a function with this external id exists with other content or settings: `"fail"` (the default)
+   * is a `Conflict` naming this option; `"replace"` builds the new one first, then deletes the old one and
+   * its schedules and recreates them on the new one. The same content is never deployed twice.
+   */
+  readonly onExists?: "fail" | "replace" | undefined
 }
 
 /** The default `waitTimeout` of `deploy`. */
@@ -305,11 +337,26 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
     schema: FunctionsLimits.FunctionsStatus
   }).pipe(Effect.withSpan("Functions.activate"))
 
-  const deploy = Deploy.makeDeploy(client, create)
+  // replacing a function recreates its schedules: with the client's sessions when they are around
+  const sessions = yield* Effect.serviceOption(Sessions.Sessions)
+  const schedules = yield* Schedules.make.pipe(
+    Effect.provideService(CdfClient, client),
+    Effect.provideServiceEffect(
+      Sessions.Sessions,
+      Option.match(sessions, {
+        onNone: () => Effect.provideService(Sessions.make(), CdfClient, client),
+        onSome: Effect.succeed
+      })
+    )
+  )
+  const remove = (id: number) => delete_([id])
+  const apply = Deploy.makeDeploy(client, create, { remove, schedules })
+  const deploy = (options: DeployOptions) => Effect.map(apply(options), (deployed) => deployed.function)
 
   return Functions.of({
     create,
     deploy,
+    apply,
     list,
     retrieve,
     retrieveOption,

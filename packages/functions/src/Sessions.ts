@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Session } from "@effect-cdf/core"
+import type { Ids } from "@effect-cdf/core"
+import { Items, Session } from "@effect-cdf/core"
 import { InvalidInput } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
@@ -68,9 +69,25 @@ export declare namespace Sessions {
      * credentials, else a token exchange. An empty nonce is an `InvalidInput`.
      */
     readonly nonce: (options?: NonceOptions) => Effect.Effect<Redacted.Redacted<string>, ReadError>
+    /**
+     * The same nonce and, when it was made here, the id of the session made for it alone: that session's
+     * status tells later whether the nonce was ever used (which is how a lost call is reconciled).
+     */
+    readonly issue: (options?: NonceOptions) => Effect.Effect<Issued, ReadError>
+    /** `POST /sessions/byids`: the sessions' statuses (needs `sessionsAcl:LIST`). */
+    readonly retrieve: (ids: ReadonlyArray<Ids.SessionId>) => Effect.Effect<ReadonlyArray<Session.Session>, ReadError>
+    /** `POST /sessions/revoke`: a revoked session's nonce can no longer be used (needs `sessionsAcl:DELETE`). */
+    readonly revoke: (ids: ReadonlyArray<Ids.SessionId>) => Effect.Effect<ReadonlyArray<Session.Session>, ReadError>
     /** The source used when none is given. */
     readonly defaultSource: NonceSource
   }
+}
+
+/** A nonce and the session made for it, if it was made here. */
+export interface Issued {
+  readonly nonce: Redacted.Redacted<string>
+  /** `None` when the nonce was given as it is: nothing is known about its session. */
+  readonly sessionId: Option.Option<Ids.SessionId>
 }
 
 /** The nonce source a client uses by default. */
@@ -109,6 +126,7 @@ const variantOf = (source: Exclude<NonceSource, { _tag: "Nonce" }>): Session.Cre
 }
 
 const encodeRequest = encode(Session.CreateSessionRequest, "session request")
+const SessionItems = Items.Items(Session.Session)
 
 /** A sessions service over a CDF client. */
 export const make = (options: Options = {}) =>
@@ -134,14 +152,39 @@ export const make = (options: Options = {}) =>
       return created
     })
 
-    const nonce = (options: NonceOptions = {}): Effect.Effect<Redacted.Redacted<string>, ReadError> => {
+    const issue = (options: NonceOptions = {}): Effect.Effect<Issued, ReadError> => {
       const source = sourceOf(options) ?? fallback
       return source._tag === "Nonce"
-        ? checkNonce(source.nonce)
-        : create(variantOf(source)).pipe(Effect.map((session) => session.nonce))
+        ? Effect.map(checkNonce(source.nonce), (nonce) => ({ nonce, sessionId: Option.none() }))
+        : create(variantOf(source)).pipe(
+          Effect.map((session) => ({ nonce: session.nonce, sessionId: Option.some(session.id) }))
+        )
     }
 
-    return Sessions.of({ create, nonce, defaultSource: fallback })
+    const nonce = (options: NonceOptions = {}) => Effect.map(issue(options), (issued) => issued.nonce)
+
+    const byIds = (operation: "retrieve" | "revoke") =>
+      Effect.fn(`Sessions.${operation}`)(function*(ids: ReadonlyArray<Ids.SessionId>) {
+        const response = yield* read(client, {
+          operation: `cdf.Sessions.${operation}`,
+          method: "POST",
+          path: operation === "retrieve" ? path`/sessions/byids` : path`/sessions/revoke`,
+          // revoking twice revokes once: both are safe to re-send
+          safety: "safe",
+          body: { items: ids.map((id) => ({ id })) },
+          schema: SessionItems
+        })
+        return response.items
+      })
+
+    return Sessions.of({
+      create,
+      nonce,
+      issue,
+      retrieve: byIds("retrieve"),
+      revoke: byIds("revoke"),
+      defaultSource: fallback
+    })
   })
 
 /** The sessions service. */

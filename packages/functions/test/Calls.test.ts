@@ -212,56 +212,6 @@ describe("Calls.call", () => {
     }))
 })
 
-describe("reconciling a call whose answer was lost", () => {
-  const lostPost =
-    (listed: ReadonlyArray<ReturnType<typeof callBody>>, code = "ECONNRESET") => (seen: Seen): Reply | undefined => {
-      if (seen.path === "/functions/7/call") return { transport: code }
-      if (seen.path === "/functions/7/calls/list") return { status: 200, body: { items: listed } }
-      return callScript(["Completed"])(seen)
-    }
-
-  it.scoped("adopts the one call that started since the send, and never sends the call twice", () =>
-    Effect.gen(function*() {
-      const fake = yield* scripted(lostPost([callBody(100, "Running", { startTime: 0 })]))
-      const result = yield* drive(runCalls((calls) => calls.call(7))).pipe(Effect.provide(fake.context))
-      expect(result.call.id).toBe(100)
-      expect(result.report.reconciled).toBe(true)
-      expect(fake.to("/functions/7/call").length).toBe(1)
-      expect(fake.to("/functions/7/calls/list")[0].body).toEqual({ filter: { startTime: { min: 0 } }, limit: 100 })
-    }))
-
-  it.scoped("several candidates leave the outcome unknown", () =>
-    Effect.gen(function*() {
-      const fake = yield* scripted(lostPost([callBody(100, "Running"), callBody(101, "Running")]))
-      const error = yield* drive(runCalls((calls) => calls.call(7))).pipe(Effect.provide(fake.context), Effect.flip)
-      expect(error._tag).toBe("CallOutcomeUnknown")
-      expect(error.message).toContain("2 calls started since")
-      expect(fake.to("/functions/7/call").length).toBe(1)
-    }))
-
-  it.scoped("no candidate after three looks leaves the outcome unknown; scheduled calls are not candidates", () =>
-    Effect.gen(function*() {
-      const fake = yield* scripted(lostPost([callBody(100, "Running", { scheduleId: 5 })]))
-      const error = yield* drive(runCalls((calls) => calls.call(7))).pipe(Effect.provide(fake.context), Effect.flip)
-      expect(error._tag).toBe("CallOutcomeUnknown")
-      expect(error.message).toContain("most likely not created")
-      expect(fake.to("/functions/7/calls/list").length).toBe(3)
-      expect(fake.to("/functions/7/call").length).toBe(1)
-    }))
-
-  it.scoped("a connection refused before sending is retried (it provably never left)", () =>
-    Effect.gen(function*() {
-      let attempts = 0
-      const script = callScript(["Completed"])
-      const fake = yield* scripted((seen) =>
-        seen.path === "/functions/7/call" && attempts++ === 0 ? { transport: "ECONNREFUSED" } : script(seen)
-      )
-      const result = yield* drive(runCalls((calls) => calls.call(7))).pipe(Effect.provide(fake.context))
-      expect(result.report.attempts).toBe(2)
-      expect(fake.to("/functions/7/calls/list").length).toBe(0)
-    }))
-})
-
 describe("interruption", () => {
   it.scoped("stops polling: no request is sent after the interrupt", () =>
     Effect.gen(function*() {

@@ -374,6 +374,12 @@ describe("Functions.deploy", () => {
         "lib/util.py": "X = 1\n"
       })
       assert.deepStrictEqual(poll.json, { items: [{ id: FILE_ID }] })
+      // the content hash and the secrets' slow hash go into metadata beside the user's own
+      const sent = JSON.stringify(fake.requests[6].json)
+      const contentHash = /"effect-cdf-hash":"(sha256:[0-9a-f]{64})"/.exec(sent)?.[1]
+      const secretsHash = /"effect-cdf-secrets-hash":"(pbkdf2:[0-9a-f]{64})"/.exec(sent)?.[1]
+      assert.isDefined(contentHash)
+      assert.isDefined(secretsHash)
       assert.deepStrictEqual(fake.requests[6].json, {
         items: [{
           name: "hello",
@@ -382,7 +388,7 @@ describe("Functions.deploy", () => {
           owner: "me@example.com",
           functionPath: "handler.py",
           secrets: { token1: secret, other: "second-secret-7" },
-          metadata: { team: "a" }
+          metadata: { team: "a", "effect-cdf-hash": contentHash, "effect-cdf-secrets-hash": secretsHash }
         }]
       })
       assert.deepStrictEqual(events.map((e) => e.stage === "status" ? `status ${e.status}` : e.stage), [

@@ -7,27 +7,16 @@
  */
 import type { Faults } from "@effect-cdf/emulator"
 import { Emulator } from "@effect-cdf/emulator"
-import { Calls, CogniteFunctions, Functions } from "@effect-cdf/functions"
-import { Auth } from "@effect-cdf/http"
-import { NodeHttpClient } from "@effect/platform-node"
+import { Calls, Functions } from "@effect-cdf/functions"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Exit, Layer, Schedule } from "effect"
+import { Effect, Exit, Schedule } from "effect"
+import { emulated } from "./support/emulated.js"
 
 const CALLS = Number(process.env.RELIABILITY_CALLS ?? 40)
 /** Polls every 20 ms: the point here is the POST, not the pace of waiting. */
 const fast = Schedule.spaced("20 millis")
 
-const Live = Layer.unwrapEffect(
-  Effect.map(Emulator.Emulator, (emulator) =>
-    CogniteFunctions.layer({
-      baseUrl: emulator.baseUrl,
-      project: emulator.project,
-      retry: { baseDelayMillis: 1, maxDelayMillis: 5 }
-    }).pipe(
-      Layer.provide(Auth.layerToken(emulator.token)),
-      Layer.provide(NodeHttpClient.layerUndici)
-    ))
-).pipe(Layer.provideMerge(Emulator.layer()))
+const Live = emulated({ retry: { baseDelayMillis: 1, maxDelayMillis: 5 } })
 
 const handler = "def handle(data):\n    return {\"n\": data[\"n\"]}\n"
 

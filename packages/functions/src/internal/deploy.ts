@@ -1,17 +1,38 @@
 /** The body of `Functions.deploy`: check, zip, upload, create, and wait until `Ready` with `Polling.until`. */
-import { CogniteFunction, ErrorEnvelope, Files, Items } from "@effect-cdf/core"
+import { CogniteFunction, ErrorEnvelope, Files, Items, Scrub } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
 import { Conflict, DeployFailed, InvalidInput, RequestDescription, TransportError } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
 import { Clock, Duration, Effect, Option, Redacted, Schedule } from "effect"
-import type { DeployOptions, DeployProgress } from "../Functions.js"
+import type { Deployed, DeployOptions, DeployProgress } from "../Functions.js"
 import * as Polling from "../Polling.js"
 import type { WriteError } from "../ServiceError.js"
 import { functionsByIds, read, write } from "./api.js"
 import { definedOnly } from "./defined.js"
 import { decodeInput, encode } from "./encode.js"
+import {
+  contentHash,
+  HASH_KEY,
+  isUnchanged,
+  PLACEHOLDER_HASH,
+  replace,
+  type Replacing,
+  SECRETS_HASH_KEY,
+  secretsHash
+} from "./redeploy.js"
 import * as Zip from "./zip.js"
+
+/** The user's metadata with the deploy's hashes added. */
+const withHashes = (
+  metadata: Readonly<Record<string, string>> | undefined,
+  hash: string,
+  secrets: string | undefined
+): Record<string, string> => ({
+  ...metadata,
+  [HASH_KEY]: hash,
+  ...(secrets === undefined ? {} : { [SECRETS_HASH_KEY]: secrets })
+})
 
 /** The default `waitTimeout` of `deploy`. */
 export const DEFAULT_WAIT_TIMEOUT: Duration.Duration = Duration.minutes(15)
@@ -36,13 +57,6 @@ const decodeWrite = decodeInput(CogniteFunction.FunctionWrite, "function")
 const encodeFileCreate = encode(Files.FileCreate, "file")
 const PLACEHOLDER_FILE_ID = 1
 
-/** Cuts secret values out of a message, in case a check quoted one. */
-const scrubSecrets = (error: InvalidInput, secrets: ReadonlyArray<string>): InvalidInput => {
-  let issue = error.issue
-  for (const secret of secrets) if (secret.length > 0) issue = issue.split(secret).join("<redacted>")
-  return issue === error.issue ? error : new InvalidInput({ subject: error.subject, issue })
-}
-
 const durationInput = (subject: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
   if (input === undefined) return Effect.succeed(fallback)
   return Option.match(Duration.decodeUnknown(input), {
@@ -66,7 +80,8 @@ const isSameOrigin = (url: string, config: { readonly origin: string; readonly b
 /** `deploy` over a client, creating the function with `create`. */
 export const makeDeploy = (
   client: CdfClient.Service,
-  create: (write: CogniteFunction.FunctionWrite) => Effect.Effect<CogniteFunction.CogniteFunction, WriteError>
+  create: (write: CogniteFunction.FunctionWrite) => Effect.Effect<CogniteFunction.CogniteFunction, WriteError>,
+  io: Pick<Replacing, "remove" | "schedules">
 ) => {
   const getFunction = (id: Ids.FunctionId) =>
     read(client, {
@@ -188,10 +203,15 @@ export const makeDeploy = (
       cpu: options.cpu,
       memory: options.memory,
       runtime: options.runtime,
-      metadata: options.metadata,
+      // checked with the hashes' room taken, so the limits of metadata hold once they are added
+      metadata: withHashes(
+        options.metadata,
+        PLACEHOLDER_HASH,
+        options.secrets === undefined ? undefined : PLACEHOLDER_HASH
+      ),
       indexUrl: options.indexUrl,
       extraIndexUrls: options.extraIndexUrls
-    })).pipe(Effect.mapError((error) => scrubSecrets(error, Object.values(secretValues))))
+    })).pipe(Effect.mapError((error) => Scrub.error(error, Object.values(secretValues))))
     if (options.dataSetId !== undefined && !(Number.isSafeInteger(options.dataSetId) && options.dataSetId > 0)) {
       return yield* new InvalidInput({ subject: "dataSetId", issue: "a data set id is a positive integer" })
     }
@@ -207,30 +227,54 @@ export const makeDeploy = (
     if (files.size === 0) return yield* new InvalidInput({ subject: "source", issue: "the source has no files" })
     const bytes = yield* Zip.zip(files)
     yield* progress({ stage: "zipped", files: files.size, bytes: bytes.length })
+    const { metadata: _placeholders, ...settings } = candidate
+    const hash = contentHash(files, { ...settings, metadata: options.metadata ?? {}, dataSetId: options.dataSetId })
+    const metadata = withHashes(
+      options.metadata,
+      hash,
+      options.secrets === undefined ? undefined : secretsHash(secretValues, hash)
+    )
+    const ready = (created: CogniteFunction.CogniteFunction) =>
+      awaitReady(created, waitTimeout, options.schedule ?? readySchedule(pollInterval), progress)
 
     // The zip of an existing function with this external id would be overwritten before the create is refused.
-    if (candidate.externalId !== undefined) {
-      const existing = yield* functionsByIds(client, [{ externalId: candidate.externalId }], true)
-      if (existing.length > 0) {
-        return yield* new Conflict({
-          status: 409,
-          message: `A function with external id "${candidate.externalId}" already exists (id ${
+    const existing = candidate.externalId === undefined
+      ? []
+      : yield* functionsByIds(client, [{ externalId: candidate.externalId }], true)
+    if (existing.length > 0 && isUnchanged(existing[0], metadata)) {
+      yield* progress({ stage: "unchanged", functionId: existing[0].id })
+      const current = existing[0].status === "Ready" ? existing[0] : yield* ready(existing[0])
+      return { function: current, outcome: "unchanged", hash, schedules: [] } satisfies Deployed
+    }
+    if (existing.length > 0 && options.onExists !== "replace") {
+      return yield* new Conflict({
+        status: 409,
+        message:
+          `A function with external id "${candidate.externalId}" already exists (id ${
             existing[0].id
-          }): delete it first or use another external id`,
-          request: new RequestDescription({ method: "POST", path: "/functions" }),
-          duplicated: [new ErrorEnvelope.ItemReference({ externalId: candidate.externalId })]
-        })
-      }
+          }) with other content or settings: pass onExists: "replace" (cdf-fn: --replace) to replace it, or use ` +
+          "another external id",
+        request: new RequestDescription({ method: "POST", path: "/functions" }),
+        duplicated: [new ErrorEnvelope.ItemReference({ externalId: candidate.externalId ?? "" })]
+      })
     }
 
-    const fileId = yield* upload(options, candidate.externalId, bytes)
+    // a replacement's zip gets no external id: the file of the function in place is not overwritten
+    const fileId = yield* upload(options, existing.length > 0 ? undefined : candidate.externalId, bytes)
     yield* awaitUploaded(fileId)
     yield* progress({ stage: "uploaded", fileId })
+    const write = CogniteFunction.FunctionWrite.make({ ...candidate, fileId, metadata })
 
-    const created = yield* create(CogniteFunction.FunctionWrite.make({ ...candidate, fileId }))
+    if (existing.length > 0) {
+      yield* progress({ stage: "replacing", functionId: existing[0].id })
+      const replaced = yield* replace(existing[0], write, { ...io, create, awaitReady: ready })
+      yield* Effect.annotateCurrentSpan("cdf.function.id", replaced.function.id)
+      return { ...replaced, outcome: "replaced", hash } satisfies Deployed
+    }
+    const created = yield* create(write)
     yield* Effect.annotateCurrentSpan("cdf.function.id", created.id)
     yield* progress({ stage: "created", functionId: created.id })
     yield* progress({ stage: "status", functionId: created.id, status: created.status })
-    return yield* awaitReady(created, waitTimeout, options.schedule ?? readySchedule(pollInterval), progress)
+    return { function: yield* ready(created), outcome: "created", hash, schedules: [] } satisfies Deployed
   })
 }

@@ -1,10 +1,10 @@
 /** The body of the `FunctionApps` service: a call, its `Location` polled with `Polling.until`, its envelope read. */
-import { FunctionApp, FunctionCall, Ids, Items } from "@effect-cdf/core"
+import { FunctionApp, FunctionCall, Ids, Items, Scrub } from "@effect-cdf/core"
 import { DecodeError, decodeError, InvalidInput, PollDeadlineExceeded, redactSample } from "@effect-cdf/core/Errors"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import type { RawResponse } from "@effect-cdf/http/CdfRequest"
 import { path } from "@effect-cdf/http/CdfRequest"
-import { Clock, Duration, Effect, Either, Option, Schema } from "effect"
+import { Clock, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import type { AppCallError, AppCallOptions, AppRequest, AppResult, FunctionApps } from "../FunctionApps.js"
 import * as Polling from "../Polling.js"
 import { Sessions } from "../Sessions.js"
@@ -149,7 +149,9 @@ export const make = Effect.gen(function*() {
       body,
       ...(options.async === true ? { headers: { prefer: "respond-async" } } : {})
     }))
-    if (raw.status !== 202) return yield* readResult(raw, options.schema, 0)
+    // an app may echo its request (the nonce included) in what it answers: never in an error of ours
+    const scrubNonce = (error: AppCallError) => Scrub.error(error, [Redacted.value(nonce)])
+    if (raw.status !== 202) return yield* readResult(raw, options.schema, 0).pipe(Effect.mapError(scrubNonce))
     const location = raw.headers["location"]
     if (location === undefined || location.length === 0) {
       return yield* new DecodeError({
@@ -159,7 +161,7 @@ export const make = Effect.gen(function*() {
       })
     }
     const id = Option.isSome(functionId) ? functionId.value : yield* resolveFunctionId(client, { externalId: xid })
-    return yield* pollLocation(raw, location, id, sentAt, options)
+    return yield* pollLocation(raw, location, id, sentAt, options).pipe(Effect.mapError(scrubNonce))
   })
 
   // The overloads of `FunctionApps.Service["call"]`: the schema given types the envelope's data.

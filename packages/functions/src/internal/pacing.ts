@@ -1,0 +1,129 @@
+/**
+ * Pacing calls to CDF's running-call limits (100 per function, 250 per project by default; both can be
+ * raised on request, so they are options). Every call of one `CdfClient` shares one gate: a call holds a
+ * slot of its function and of the project from before its `POST .../call` until it is seen ended, so a
+ * fan-out of thousands never has more calls running than the service allows, and the rest wait in the
+ * client (a parked fiber, no request) instead of being refused. A `429` on `POST .../call` provably
+ * started nothing, so it is waited out and sent again (`throttledSend`), which covers slots taken by
+ * other clients of the project.
+ */
+import type { Ids } from "@effect-cdf/core"
+import type { RateLimited } from "@effect-cdf/core/Errors"
+import type { CdfClient } from "@effect-cdf/http/CdfClient"
+import { Clock, Duration, Effect, Random } from "effect"
+
+/** The running-call limits the client paces itself to. */
+export interface PacingOptions {
+  /** Calls of one function running at once; default 100 (CDF's documented limit). */
+  readonly maxRunningCallsPerFunction?: number | undefined
+  /** Calls of the project running at once; default 250 (CDF's documented limit). */
+  readonly maxRunningCallsPerProject?: number | undefined
+  /**
+   * How many more calls than the limits may be in flight at once, as a factor; default 1.2. A slot here
+   * is freed when a call is seen ended, which is up to one poll interval after the service freed its own:
+   * sending a few more keeps the service's slots busy, and the few sent too early are answered `429`,
+   * which started nothing and is waited out. 1 never sends above the limits.
+   */
+  readonly overcommit?: number | undefined
+  /**
+   * How long a `POST .../call` answered `429` is waited out and re-sent before `RateLimited` is given up
+   * with; default 10 minutes.
+   */
+  readonly throttleTimeout?: Duration.DurationInput | undefined
+}
+
+/** The gate of one client. */
+export interface Gate {
+  /** Runs `use` holding a running-call slot of `functionId` and of the project. */
+  readonly withSlot: <A, E, R>(functionId: Ids.FunctionId, use: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly throttleTimeout: Duration.Duration
+}
+
+const positive = (value: number | undefined, fallback: number) =>
+  value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : fallback
+
+/** A gate with its own slots. */
+export const makeGate = (options: PacingOptions = {}): Gate => {
+  const factor = options.overcommit !== undefined && Number.isFinite(options.overcommit) && options.overcommit >= 1
+    ? options.overcommit
+    : 1.2
+  const perFunction = Math.ceil(positive(options.maxRunningCallsPerFunction, 100) * factor)
+  const project = Effect.unsafeMakeSemaphore(Math.ceil(positive(options.maxRunningCallsPerProject, 250) * factor))
+  const functions = new Map<number, { readonly lock: Effect.Semaphore; users: number }>()
+  const withSlot = <A, E, R>(functionId: Ids.FunctionId, use: Effect.Effect<A, E, R>) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const known = functions.get(functionId)
+        const entry = known ?? { lock: Effect.unsafeMakeSemaphore(perFunction), users: 0 }
+        entry.users++
+        if (known === undefined) functions.set(functionId, entry)
+        return entry
+      }),
+      // function slot first, then the project's: one order, so no two calls wait on each other
+      (entry) => entry.lock.withPermits(1)(project.withPermits(1)(use)),
+      (entry) =>
+        Effect.sync(() => {
+          // a function nobody waits on is forgotten, so a long-lived client does not grow
+          if (--entry.users === 0) functions.delete(functionId)
+        })
+    )
+  return {
+    withSlot,
+    throttleTimeout: Duration.decode(options.throttleTimeout ?? Duration.minutes(10))
+  }
+}
+
+const gates = new WeakMap<CdfClient.Service, Gate>()
+
+/** The gate every call of `client` shares; `options` set it up when this client has none yet. */
+export const gateFor = (client: CdfClient.Service, options?: PacingOptions): Gate => {
+  const known = gates.get(client)
+  if (known !== undefined && options === undefined) return known
+  const gate = makeGate(options)
+  gates.set(client, gate)
+  return gate
+}
+
+/** What a sent request reports: attempts and time spent between them. */
+interface Sent {
+  readonly attempts: number
+  readonly retryDelayMillis: number
+}
+
+/**
+ * Sends `send` again while it fails with `RateLimited` (which started nothing), waiting the server's hint
+ * or a jittered backoff (200 ms, x1.5, at most 5 s), for at most `timeout`. The attempts and waits are
+ * added to what the request reports.
+ */
+export const throttledSend = <A extends Sent, E extends { readonly _tag: string }, R>(
+  send: Effect.Effect<A, E | RateLimited, R>,
+  timeout: Duration.Duration
+): Effect.Effect<A, E | RateLimited, R> =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    let ceiling = 200
+    let attempts = 0
+    let waited = 0
+    while (true) {
+      const result = yield* Effect.either(send)
+      if (result._tag === "Right") {
+        return {
+          ...result.right,
+          attempts: result.right.attempts + attempts,
+          retryDelayMillis: result.right.retryDelayMillis + waited
+        }
+      }
+      const error = result.left
+      const now = yield* Clock.currentTimeMillis
+      const left = started + Duration.toMillis(timeout) - now
+      if (!isRateLimited(error) || left <= 0) return yield* Effect.fail(error)
+      const jittered = Math.round(ceiling / 2 + (yield* Random.nextIntBetween(0, Math.ceil(ceiling / 2) + 1)))
+      const delay = Math.min(Math.max(jittered, error.retryAfterMillis ?? 0), left)
+      ceiling = Math.min(ceiling * 1.5, 5_000)
+      attempts++
+      waited += delay
+      yield* Effect.sleep(Duration.millis(delay))
+    }
+  })
+
+const isRateLimited = (error: { readonly _tag: string }): error is RateLimited => error._tag === "RateLimited"
