@@ -68,7 +68,7 @@ export const make = (options: ExecutorOptions) =>
       const stored = store.functions.get(functionId)
       if (stored !== undefined) {
         stored.fn = f(stored.fn)
-        store.touch()
+        store.touch("function", functionId)
       }
       return stored
     }
@@ -143,7 +143,7 @@ export const make = (options: ExecutorOptions) =>
             })
           })
         }
-        store.touch()
+        store.touch("call", call.call.id)
         yield* Deferred.succeed(call.done, undefined)
       })
 
@@ -173,7 +173,7 @@ export const make = (options: ExecutorOptions) =>
           envVars: { ...stored.fn.envVars },
           onLog: (line) => {
             call.logs.push({ timestamp: line.timestamp, message: line.message })
-            store.touch()
+            store.touch("call", call.call.id)
           }
         })
         yield* finish(call, outcome)
@@ -229,7 +229,9 @@ export const make = (options: ExecutorOptions) =>
           store.calls.set(id, call)
           stored.fn = new CogniteFunction.CogniteFunction({ ...stored.fn, lastCalled: Ids.EpochMillis.make(t) })
           store.executions.set(functionId, (store.executions.get(functionId) ?? 0) + 1)
-          store.touch()
+          store.touch("call", id)
+          store.touch("function", functionId)
+          store.touch("execution", functionId)
           yield* FiberSet.run(fibers, runCall(stored, call, data, origin))
           return call
         })

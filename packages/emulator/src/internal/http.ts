@@ -1,10 +1,12 @@
-import { ErrorEnvelope } from "@effect-cdf/core"
 import { HttpServerResponse } from "@effect/platform"
 import { Context, Data, Effect, Either, ParseResult, Schema } from "effect"
 import { gunzipSync } from "node:zlib"
 
-/** A reference to an item in `missing` / `duplicated`. */
-export type ItemRef = { readonly id: number } | { readonly externalId: string }
+/**
+ * A reference to an item in `missing` / `duplicated`. `external_id` is how the real service spells an
+ * unknown external id in `POST /functions/byids` (Cognite's integration test asserts that key).
+ */
+export type ItemRef = { readonly id: number } | { readonly externalId: string } | { readonly external_id: string }
 
 /** A failure the API answers with its error envelope. */
 export class ApiFailure extends Data.TaggedError("ApiFailure")<{
@@ -32,21 +34,16 @@ export const forbidden = (message: string) => new ApiFailure({ status: 403, mess
 /** 429. */
 export const tooManyRequests = (message: string) => new ApiFailure({ status: 429, message })
 
-const encodeEnvelope = Schema.encodeSync(ErrorEnvelope.ErrorEnvelope)
-
-/** The JSON text of an error envelope. */
-export const envelopeText = (failure: ApiFailure): string => {
-  const refs = (items: ReadonlyArray<ItemRef> | undefined) =>
-    (items ?? []).map((item) => new ErrorEnvelope.ItemReference("id" in item ? { id: item.id } : item))
-  return JSON.stringify(encodeEnvelope(
-    new ErrorEnvelope.ErrorBody({
+/** The JSON text of an error envelope: `{"error": {"code", "message", "missing"?, "duplicated"?}}`. */
+export const envelopeText = (failure: ApiFailure): string =>
+  JSON.stringify({
+    error: {
       code: failure.status,
       message: failure.message,
-      missing: refs(failure.missing),
-      duplicated: refs(failure.duplicated)
-    })
-  ))
-}
+      ...(failure.missing === undefined || failure.missing.length === 0 ? {} : { missing: failure.missing }),
+      ...(failure.duplicated === undefined || failure.duplicated.length === 0 ? {} : { duplicated: failure.duplicated })
+    }
+  })
 
 /** The response for an `ApiFailure`. */
 export const failureResponse = (failure: ApiFailure): HttpServerResponse.HttpServerResponse =>

@@ -1,0 +1,140 @@
+/**
+ * `/files/...`: the part of the Files API deploying needs: create a file (with an upload URL), upload
+ * its bytes, list, retrieve and delete files.
+ *
+ * @since 0.1.0
+ */
+import { Files, Ids, Items } from "@effect-cdf/core"
+import { HttpRouter } from "@effect/platform"
+import { Effect } from "effect"
+import {
+  decodeBody,
+  duplicated,
+  encoded,
+  forbidden,
+  type ItemRef,
+  jsonResponse,
+  missing,
+  RawBody
+} from "../internal/http.js"
+import { randomToken } from "../internal/ids.js"
+import { Persistence } from "../Persistence.js"
+import { State } from "../State.js"
+import { DEFAULT_LIMIT, fileOr404, idParam, limitParam, projectUrl, query, refOf, requires } from "./common.js"
+
+/** Where these routes are mounted. */
+export const PREFIX = "/files"
+
+const FileList = Items.Items(Files.FileMetadata)
+const FileByIdsRequest = Items.ByIdsRequest(Ids.Identifier, 1000)
+
+const createFile = Effect.gen(function*() {
+  yield* requires("filesAcl:WRITE")
+  const { now, store } = yield* State
+  const create = yield* decodeBody(Files.FileCreate)
+  const overwrite = (yield* query).get("overwrite") === "true"
+  const t = Ids.EpochMillis.make(yield* now)
+  const existing = create.externalId === undefined ? undefined : store.fileByExternalId(create.externalId)
+  if (existing !== undefined && !overwrite) {
+    return yield* Effect.fail(duplicated([{ externalId: existing.meta.externalId ?? "" }]))
+  }
+  const id = existing?.meta.id ?? Ids.FileId.make(store.newId(store.files))
+  const uploadToken = randomToken()
+  const meta = new Files.FileMetadata({
+    id,
+    name: create.name,
+    uploaded: existing?.meta.uploaded ?? false,
+    createdTime: existing?.meta.createdTime ?? t,
+    lastUpdatedTime: t,
+    ...(create.externalId === undefined ? {} : { externalId: create.externalId }),
+    ...(create.mimeType === undefined ? {} : { mimeType: create.mimeType }),
+    ...(create.dataSetId === undefined ? {} : { dataSetId: create.dataSetId }),
+    ...(existing?.meta.uploadedTime === undefined ? {} : { uploadedTime: existing.meta.uploadedTime })
+  })
+  // Overwriting keeps the old bytes until the new ones arrive, as the Files API does.
+  store.files.set(id, { meta, uploadToken, bytes: existing?.bytes })
+  store.touch("file", id)
+  const uploadUrl = `${yield* projectUrl}${PREFIX}/upload/${id}?token=${uploadToken}`
+  return encoded(Files.FileUploadTicket, new Files.FileUploadTicket({ ...meta, uploadUrl }), 201)
+})
+
+const uploadFile = Effect.gen(function*() {
+  const { now, store } = yield* State
+  const id = yield* idParam("fileId")
+  const stored = yield* fileOr404(id)
+  const token = (yield* query).get("token")
+  if (token !== stored.uploadToken) {
+    return yield* Effect.fail(forbidden("The upload URL's token is not valid for this file"))
+  }
+  const bytes = yield* RawBody
+  // The bytes are durable before the metadata says they are there.
+  yield* Effect.flatMap(Persistence, (persistence) => persistence.saveBlob(id, bytes))
+  const t = Ids.EpochMillis.make(yield* now)
+  stored.bytes = bytes
+  stored.meta = new Files.FileMetadata({ ...stored.meta, uploaded: true, uploadedTime: t, lastUpdatedTime: t })
+  store.touch("file", id)
+  return jsonResponse({})
+})
+
+/** The files named by ids and external ids; unknown ones are `missing` unless ignored. */
+const resolveFiles = (items: ReadonlyArray<Ids.Identifier>, ignoreUnknown: boolean) =>
+  Effect.flatMap(State, ({ store }) => {
+    const found: Array<Files.FileMetadata> = []
+    const unknown: Array<ItemRef> = []
+    for (const identifier of items) {
+      const stored = "id" in identifier ? store.files.get(identifier.id) : store.fileByExternalId(identifier.externalId)
+      if (stored === undefined) unknown.push(refOf(identifier))
+      else found.push(stored.meta)
+    }
+    return unknown.length > 0 && !ignoreUnknown ? Effect.fail(missing(unknown, "files")) : Effect.succeed(found)
+  })
+
+/** Whether a request is the anonymous upload of a file's bytes (authorised by its URL's token instead). */
+export const isUpload = (method: string, relative: string) =>
+  method === "PUT" && new RegExp(`^${PREFIX}/upload/[^/]+$`).test(relative)
+
+/** The routes under `PREFIX`, relative to it. */
+export const router = HttpRouter.empty.pipe(
+  HttpRouter.post("/", createFile),
+  HttpRouter.get(
+    "/",
+    Effect.gen(function*() {
+      yield* requires("filesAcl:READ")
+      const { store } = yield* State
+      const limit = (yield* limitParam) ?? DEFAULT_LIMIT
+      return encoded(FileList, { items: [...store.files.values()].slice(0, limit).map((f) => f.meta) })
+    })
+  ),
+  HttpRouter.put("/upload/:fileId", uploadFile),
+  HttpRouter.get(
+    "/:fileId",
+    Effect.gen(function*() {
+      yield* requires("filesAcl:READ")
+      const stored = yield* Effect.flatMap(idParam("fileId"), fileOr404)
+      return encoded(Files.FileMetadata, stored.meta)
+    })
+  ),
+  HttpRouter.post(
+    "/byids",
+    Effect.gen(function*() {
+      yield* requires("filesAcl:READ")
+      const body = yield* decodeBody(FileByIdsRequest)
+      return encoded(FileList, { items: yield* resolveFiles(body.items, body.ignoreUnknownIds ?? false) })
+    })
+  ),
+  HttpRouter.post(
+    "/delete",
+    Effect.gen(function*() {
+      yield* requires("filesAcl:WRITE")
+      const { store } = yield* State
+      const persistence = yield* Persistence
+      const body = yield* decodeBody(FileByIdsRequest)
+      for (const meta of yield* resolveFiles(body.items, body.ignoreUnknownIds ?? false)) {
+        store.files.delete(meta.id)
+        store.touch("file", meta.id)
+        yield* persistence.deleteBlob(meta.id)
+      }
+      return encoded(Items.EmptyResponse, {})
+    })
+  )
+)
