@@ -7,8 +7,8 @@
 import type { CogniteFunction, Files, FunctionCall, FunctionSchedule, FunctionsLimits } from "@effect-cdf/core"
 import type { Deferred } from "effect"
 import { Clock, Context, Effect, Layer } from "effect"
+import type { PreparedHandler } from "./HandlerRuntime.js"
 import { freshId } from "./internal/ids.js"
-import type { PreparedHandler } from "./Runtime.js"
 
 /** One line of a call's log. */
 export interface LogLine {

@@ -19,8 +19,14 @@ export * as Limits from "./Limits.js"
 export * as Persistence from "./Persistence.js"
 /** The REST routes of the emulated project. */
 export * as Routes from "./Routes.js"
-/** The handler runtime: JavaScript workers, Python processes, in-process handlers. */
-export * as Runtime from "./Runtime.js"
+/** The handler runtime: warm JavaScript workers, warm Python runners, in-process handlers. */
+export * as HandlerRuntime from "./HandlerRuntime.js"
+/**
+ * The handler runtime under its former name.
+ *
+ * @deprecated Use `HandlerRuntime`.
+ */
+export * as Runtime from "./HandlerRuntime.js"
 /** Schedules firing on their cron expressions. */
 export * as Scheduler from "./Scheduler.js"
 /** The HTTP front: auth, faults, envelopes, the token endpoint, the admin API. */
