@@ -76,7 +76,12 @@ export const decodeContent = (bytes: Uint8Array, encoding: string | undefined, m
     try {
       return Either.right(new Uint8Array(gunzipSync(bytes, { maxOutputLength: maxBytes })))
     } catch (e) {
-      return Either.left(badRequest(`The gzip request body could not be decompressed: ${String(e)}`))
+      // The output is capped too: a small body that inflates past the cap is as large as a large one.
+      return Either.left(
+        e instanceof RangeError
+          ? new ApiFailure({ status: 413, message: `The request body is over the limit of ${maxBytes} bytes` })
+          : badRequest(`The gzip request body could not be decompressed: ${String(e)}`)
+      )
     }
   }
   return Either.left(new ApiFailure({ status: 415, message: `Unsupported Content-Encoding: ${enc}` }))
@@ -88,13 +93,38 @@ const formatParseError = (error: ParseResult.ParseError): string =>
     .map((issue) => issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`)
     .join("; ")
 
+/** How deeply a request body's JSON may nest. */
+export const MAX_JSON_DEPTH = 512
+
+/** Whether JSON text nests arrays and objects deeper than `max` (a linear scan, no recursion). */
+export const nestsDeeperThan = (text: string, max: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}
+
 /** Parses the body as JSON (an empty body is `{}`) and decodes it with `schema`; failures are 400s. */
 export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
   Effect.flatMap(RawBody, (bytes) => {
     let json: unknown = {}
     if (bytes.length > 0) {
+      const text = new TextDecoder().decode(bytes)
+      // Deep nesting would overflow the stack of whatever walks the value later: refuse it up front.
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        return Effect.fail(badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`))
+      }
       try {
-        json = JSON.parse(new TextDecoder().decode(bytes))
+        json = JSON.parse(text)
       } catch {
         return Effect.fail(badRequest("The request body is not valid JSON"))
       }
