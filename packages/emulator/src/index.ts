@@ -5,8 +5,10 @@
  * @since 0.1.0
  */
 
-/** The command line: arguments and the run loop. */
+/** The emulator's own command line (`effect-cdf-emulator`). */
 export * as Cli from "./Cli.js"
+/** The emulator's one command: its flags and its run, shared by its bin and `cdf-fn emulator start`. */
+export * as Command from "./Command.js"
 /** The emulator as a layer: options, the running emulator's service. */
 export * as Emulator from "./Emulator.js"
 /** Deploying functions and running calls. */

@@ -25,7 +25,7 @@ interface RawReply {
  * answer while the connection stays open: a server that read the body first would never answer.
  */
 const partial = (
-  emulator: Emulator.Service,
+  emulator: Emulator.Emulator.Service,
   options: { readonly token?: string; readonly declared?: number; readonly send: number }
 ) =>
   Effect.async<RawReply, Error>((resume) => {

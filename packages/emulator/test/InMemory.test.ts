@@ -6,6 +6,9 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Redacted, Schema, TestClock } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Emulator } from "../src/index.js"
 
 const Json = Schema.Unknown
@@ -146,4 +149,20 @@ describe("Emulator.layerInMemory", () => {
       const fiber = yield* Effect.fork(send(Json, "GET", "/functions"))
       expect((yield* Fiber.join(fiber)).status).toBe(200)
     }).pipe(Effect.provide(EmulatorInMemory)))
+})
+
+describe("durability before the answer", () => {
+  it.scoped("a call is in the journal on disk when its 201 arrives (no background flush ran)", () =>
+    Effect.gen(function*() {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emulator-durable-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dataDir, { recursive: true, force: true })))
+      const journal = () => fs.readFileSync(path.join(dataDir, "journal.jsonl"), "utf8")
+      yield* Effect.gen(function*() {
+        const id = yield* deploy("tick")
+        const started = yield* send(Call, "POST", `/functions/${id}/call`, { nonce: yield* nonce })
+        expect(started.status).toBe(201)
+        // The TestClock has not moved: only the write before the answer can have put it there.
+        expect(journal()).toContain(`{"put":"call","id":${started.body.id},`)
+      }).pipe(Effect.provide(Emulator.layerInMemory({ dataDir, handlers: { tick: () => "tick" } })))
+    }))
 })
