@@ -1,6 +1,7 @@
 /**
  * The admin API under `/__emulator` (every endpoint but `GET /health` needs the dev token): fault
- * rules, execution counters, the calls each function ran with their start, and the emulator's clock.
+ * rules, execution counters, the calls each function ran with their start, the emulator's clock and
+ * its process's memory.
  *
  * @since 0.1.0
  */
@@ -80,6 +81,9 @@ const clock = Effect.gen(function*() {
   return jsonResponse({ now: yield* now, offsetMillis: store.offsetMillis })
 })
 
+/** The emulator process's memory (`process.memoryUsage()`, in bytes), to watch what calls retain. */
+const memoryUsage = Effect.sync(() => jsonResponse(process.memoryUsage()))
+
 /** The health check: no token needed. */
 export const health = Effect.map(RoutesConfig, ({ project }) => jsonResponse({ status: "ok", project }))
 
@@ -100,5 +104,6 @@ export const router = HttpRouter.empty.pipe(
       return yield* clock
     })
   ),
-  HttpRouter.get("/clock", clock)
+  HttpRouter.get("/clock", clock),
+  HttpRouter.get("/memory", memoryUsage)
 )

@@ -34,11 +34,19 @@ export const poolKey = (
     env === undefined || Object.keys(env).length === 0 ? null : env
   ])
 
+/**
+ * How long a worker may sit idle beyond the first of its handler before it is stopped: a burst of
+ * concurrent calls leaves many warm workers (10-20 MB each), and they go back once the burst is over.
+ */
+export const idleMillis = 10_000
+
 /** Warm workers of every prepared handler. */
 export class WarmPool<W extends PooledWorker> {
   private readonly idle = new Map<string, Array<W>>()
+  private readonly idleSince = new WeakMap<W, number>()
   private readonly all = new Set<W>()
   private closed = false
+  private sweeper: ReturnType<typeof setInterval> | undefined
 
   constructor(
     private readonly start: (
@@ -88,7 +96,29 @@ export class WarmPool<W extends PooledWorker> {
     }
     idle.push(worker)
     this.idle.set(worker.key, idle)
+    this.idleSince.set(worker, Date.now())
     worker.unref()
+    this.sweeper ??= setInterval(() => this.sweep(), idleMillis / 2).unref()
+  }
+
+  /** Stops the workers idle for longer than `idleMillis`, keeping the newest of each handler warm. */
+  private sweep(): void {
+    const cutoff = Date.now() - idleMillis
+    let left = 0
+    for (const [key, idle] of this.idle) {
+      // The last worker of the list is the most recently settled: it is kept.
+      const kept = idle.filter((worker, i) =>
+        !worker.dead && (i === idle.length - 1 || (this.idleSince.get(worker) ?? 0) > cutoff)
+      )
+      for (const worker of idle) if (!kept.includes(worker)) void worker.terminate()
+      if (kept.length === 0) this.idle.delete(key)
+      else this.idle.set(key, kept)
+      left += kept.length
+    }
+    if (left === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper)
+      this.sweeper = undefined
+    }
   }
 
   /** Stops every worker of one prepared handler. */
@@ -107,6 +137,7 @@ export class WarmPool<W extends PooledWorker> {
   shutdown(): Promise<void> {
     this.closed = true
     this.idle.clear()
+    if (this.sweeper !== undefined) clearInterval(this.sweeper)
     return Promise.all(Array.from(this.all, (worker) => worker.terminate())).then(() => undefined)
   }
 }
