@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import type { FunctionsLimits } from "@effect-cdf/core"
-import { HttpClient, HttpServerRequest } from "@effect/platform"
+import { HttpClient, HttpMiddleware, HttpServerRequest } from "@effect/platform"
 import type { HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
@@ -242,6 +242,9 @@ export const make = (
         HttpServerRequest.HttpServerRequest,
         (request) => Effect.provideService(app, Connection, nodeConnection(request))
       )
+    ).pipe(
+      // No server span per request: the spans worth having are the client's; this one cost the most.
+      Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
     )
     return service
   })

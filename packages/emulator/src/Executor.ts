@@ -150,6 +150,7 @@ export const make = (options: ExecutorOptions) =>
           })
         }
         store.touch("call", call.call.id)
+        store.callEnded(call.call.functionId)
         yield* Deferred.succeed(call.done, undefined)
       })
 
@@ -233,6 +234,7 @@ export const make = (options: ExecutorOptions) =>
             done: yield* Deferred.make<void>()
           }
           store.calls.set(id, call)
+          store.callStarted(functionId)
           stored.fn = new CogniteFunction.CogniteFunction({ ...stored.fn, lastCalled: Ids.EpochMillis.make(t) })
           store.executions.set(functionId, (store.executions.get(functionId) ?? 0) + 1)
           store.touch("call", id)

@@ -112,13 +112,27 @@ export class Store {
     return undefined
   }
 
+  /** How many calls run now, per function: kept as calls start and end, so checking a limit is O(1). */
+  private readonly running = new Map<number, number>()
+  private runningTotal = 0
+
+  /** Counts a call of `functionId` as running. */
+  callStarted(functionId: number): void {
+    this.running.set(functionId, (this.running.get(functionId) ?? 0) + 1)
+    this.runningTotal++
+  }
+
+  /** Counts a call of `functionId` as ended. */
+  callEnded(functionId: number): void {
+    const n = (this.running.get(functionId) ?? 0) - 1
+    if (n > 0) this.running.set(functionId, n)
+    else this.running.delete(functionId)
+    this.runningTotal = Math.max(0, this.runningTotal - 1)
+  }
+
   /** The calls running now, for one function or all. */
   runningCalls(functionId?: number): number {
-    let n = 0
-    for (const c of this.calls.values()) {
-      if (c.call.status === "Running" && (functionId === undefined || c.call.functionId === functionId)) n++
-    }
-    return n
+    return functionId === undefined ? this.runningTotal : this.running.get(functionId) ?? 0
   }
 }
 
