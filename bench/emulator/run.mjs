@@ -178,7 +178,11 @@ try {
   await dispatcher.close()
 }
 
-console.log(`Emulator benchmark (${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load ${os.loadavg()[0].toFixed(1)})`)
+console.log(
+  `Emulator benchmark (${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load ${
+    os.loadavg()[0].toFixed(1)
+  })`
+)
 console.log("")
 console.log("| measure | value | target | met |")
 console.log("|---|---|---|---|")
