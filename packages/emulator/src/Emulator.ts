@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import type { FunctionsLimits } from "@effect-cdf/core"
+import type { CogniteFunction, FunctionsLimits } from "@effect-cdf/core"
 import { HttpClient, HttpMiddleware, HttpServerRequest } from "@effect/platform"
 import type { HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -32,6 +32,8 @@ import { makeClient } from "./internal/inMemory.js"
 import * as Limits from "./Limits.js"
 import * as Persistence from "./Persistence.js"
 import * as Routes from "./Routes.js"
+import { storeEmptyFile } from "./routes/Files.js"
+import { decodeFunctionWrite, storeFunction } from "./routes/Functions.js"
 import * as Scheduler from "./Scheduler.js"
 import * as ServerApp from "./Server.js"
 import * as State from "./State.js"
@@ -75,6 +77,15 @@ export interface EmulatorOptions {
   readonly runtime?: Runtime.HandlerRuntime.Options | undefined
 }
 
+/** What a function deployed with `deployHandler` has besides its name. */
+export interface DeployHandlerOptions {
+  readonly externalId?: string | undefined
+  readonly description?: string | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly envVars?: Readonly<Record<string, string>> | undefined
+  readonly secrets?: Readonly<Record<string, string>> | undefined
+}
+
 /** The default project name. */
 export const DEFAULT_PROJECT = "playground"
 
@@ -99,6 +110,15 @@ export declare namespace Emulator {
     readonly limits: Limits.Limits
     /** Registers a handler run in-process; deploy it with `functionPath: "inprocess:NAME"`. */
     readonly registerHandler: (name: string, handler: Runtime.InProcessHandler) => Effect.Effect<void>
+    /**
+     * Registers an in-process handler and deploys a function named `name` that runs it (no zip: the
+     * SDK's `deploy` only takes Python bundles); gives the function once it is `Ready`.
+     */
+    readonly deployHandler: (
+      name: string,
+      handler: Runtime.InProcessHandler,
+      options?: DeployHandlerOptions
+    ) => Effect.Effect<CogniteFunction.CogniteFunction>
     /** Replaces the fault rules. */
     readonly setFaults: (plan: typeof Faults.FaultPlan.Encoded) => Effect.Effect<void>
     /** Removes every fault rule. */
@@ -206,6 +226,23 @@ const makeCore = (options: EmulatorOptions, baseUrl: string, port: number) =>
         clientId: tokens.clientId,
         limits,
         registerHandler: (name, handler) => runtime.registerInProcess(name, handler),
+        deployHandler: (name, handler, deploy = {}) =>
+          Effect.gen(function*() {
+            yield* runtime.registerInProcess(name, handler)
+            const fileId = yield* storeEmptyFile(`${name}.inprocess`)
+            const write = yield* decodeFunctionWrite({
+              name,
+              fileId,
+              functionPath: `inprocess:${name}`,
+              ...Object.fromEntries(Object.entries(deploy).filter(([, value]) => value !== undefined))
+            }).pipe(Effect.orDieWith((failure) => new Error(`deployHandler(${name}): ${failure.message}`)))
+            return yield* storeFunction({
+              ...write,
+              runtime: "py313",
+              cpu: limits.cpuCores.default,
+              memory: limits.memoryGb.default
+            }, true)
+          }).pipe(Effect.provide(context)),
         setFaults: (plan) =>
           Schema.decodeUnknown(Faults.FaultPlan)(plan).pipe(Effect.orDie, Effect.flatMap(faults.set)),
         clearFaults: faults.clear,

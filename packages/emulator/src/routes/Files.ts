@@ -76,6 +76,25 @@ const uploadFile = Effect.gen(function*() {
   return jsonResponse({})
 })
 
+/** Stores an uploaded file with no bytes (the file of a function that runs an in-process handler). */
+export const storeEmptyFile = (name: string) =>
+  Effect.gen(function*() {
+    const { now, store } = yield* State
+    const t = Ids.EpochMillis.make(yield* now)
+    const id = Ids.FileId.make(store.newId(store.files))
+    const meta = new Files.FileMetadata({
+      id,
+      name,
+      uploaded: true,
+      createdTime: t,
+      lastUpdatedTime: t,
+      uploadedTime: t
+    })
+    store.files.set(id, { meta, uploadToken: randomToken(), bytes: new Uint8Array() })
+    store.touch("file", id)
+    return id
+  })
+
 /** The files named by ids and external ids; unknown ones are `missing` unless ignored. */
 const resolveFiles = (items: ReadonlyArray<Ids.Identifier>, ignoreUnknown: boolean) =>
   Effect.flatMap(State, ({ store }) => {

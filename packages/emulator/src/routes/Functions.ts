@@ -9,7 +9,7 @@ import { HttpRouter } from "@effect/platform"
 import { Effect, Redacted, Schema } from "effect"
 import { Executor, IN_PROCESS_PREFIX } from "../Executor.js"
 import { HandlerRuntime } from "../HandlerRuntime.js"
-import { badRequest, decodeBody, duplicated, encoded, type ItemRef, missing } from "../internal/http.js"
+import { badRequest, decodeBody, decodeValue, duplicated, encoded, type ItemRef, missing } from "../internal/http.js"
 import { Scheduler } from "../Scheduler.js"
 import { State, type StoredFunction } from "../State.js"
 import {
@@ -56,10 +56,60 @@ const runtimeVersion = (runtime: string, path: string) =>
     ? `Node.js ${process.versions.node} (emulator)`
     : `Python ${runtime.slice(2, 3)}.${runtime.slice(3)} (emulator)`
 
+/** What a stored function is made of: a checked write with its runtime, cpu and memory resolved. */
+export type FunctionInput = Omit<typeof FunctionCreate.Type, "runtime" | "cpu" | "memory"> & {
+  readonly runtime: NonNullable<typeof FunctionCreate.Type["runtime"]>
+  readonly cpu: number
+  readonly memory: number
+}
+
+/** Checks a function's fields as `POST /functions` does (`functionPath` may name an in-process handler). */
+export const decodeFunctionWrite = (raw: unknown) => decodeValue(FunctionCreate, raw, "function")
+
+/** Stores a new function (`Queued`) and deploys it: in the background, or before returning with `inline`. */
+export const storeFunction = (write: FunctionInput, inline = false) =>
+  Effect.gen(function*() {
+    const { now, store } = yield* State
+    const t = yield* now
+    const id = store.newId(store.functions)
+    const functionPath = write.functionPath ?? "handler.py"
+    const secrets: Record<string, string> = {}
+    for (const [k, v] of Object.entries(write.secrets ?? {})) secrets[k] = Redacted.value(v)
+    const fn = new CogniteFunction.CogniteFunction({
+      id: Ids.FunctionId.make(id),
+      createdTime: Ids.EpochMillis.make(t),
+      status: "Queued",
+      name: write.name,
+      fileId: write.fileId,
+      functionPath,
+      cpu: write.cpu,
+      memory: write.memory,
+      runtime: write.runtime,
+      runtimeVersion: runtimeVersion(write.runtime, functionPath),
+      ...(write.externalId === undefined ? {} : { externalId: write.externalId }),
+      ...(write.owner === undefined ? {} : { owner: write.owner }),
+      ...(write.description === undefined ? {} : { description: write.description }),
+      ...(write.metadata === undefined ? {} : { metadata: write.metadata }),
+      ...(write.envVars === undefined ? {} : { envVars: write.envVars }),
+      ...(write.secrets === undefined ? {} : {
+        secrets: Object.fromEntries(Object.keys(secrets).map((k) => [k, "***"]))
+      })
+    })
+    store.functions.set(id, { fn, secrets, handler: undefined })
+    store.touch("function", id)
+    const executor = yield* Executor
+    if (!inline) {
+      yield* executor.deploy(id)
+      return fn
+    }
+    yield* executor.restore(id)
+    return store.functions.get(id)?.fn ?? fn
+  })
+
 const createFunction = Effect.gen(function*() {
   yield* requires("functionsAcl:WRITE")
   yield* requireActivated
-  const { now, store } = yield* State
+  const { store } = yield* State
   const { limits } = yield* RoutesConfig
   const body = yield* decodeBody(FunctionCreateRequest)
   const write = body.items[0]
@@ -88,34 +138,7 @@ const createFunction = Effect.gen(function*() {
   if (memory < limits.memoryGb.min || memory > limits.memoryGb.max) {
     return yield* Effect.fail(badRequest(`memory must be in ${limits.memoryGb.min}..${limits.memoryGb.max}`))
   }
-  const t = yield* now
-  const id = store.newId(store.functions)
-  const functionPath = write.functionPath ?? "handler.py"
-  const secrets: Record<string, string> = {}
-  for (const [k, v] of Object.entries(write.secrets ?? {})) secrets[k] = Redacted.value(v)
-  const fn = new CogniteFunction.CogniteFunction({
-    id: Ids.FunctionId.make(id),
-    createdTime: Ids.EpochMillis.make(t),
-    status: "Queued",
-    name: write.name,
-    fileId: write.fileId,
-    functionPath,
-    cpu,
-    memory,
-    runtime,
-    runtimeVersion: runtimeVersion(runtime, functionPath),
-    ...(write.externalId === undefined ? {} : { externalId: write.externalId }),
-    ...(write.owner === undefined ? {} : { owner: write.owner }),
-    ...(write.description === undefined ? {} : { description: write.description }),
-    ...(write.metadata === undefined ? {} : { metadata: write.metadata }),
-    ...(write.envVars === undefined ? {} : { envVars: write.envVars }),
-    ...(write.secrets === undefined ? {} : {
-      secrets: Object.fromEntries(Object.keys(secrets).map((k) => [k, "***"]))
-    })
-  })
-  store.functions.set(id, { fn, secrets, handler: undefined })
-  store.touch("function", id)
-  yield* Effect.flatMap(Executor, (executor) => executor.deploy(id))
+  const fn = yield* storeFunction({ ...write, runtime, cpu, memory })
   return encoded(FunctionList, { items: [fn] }, 201)
 })
 
