@@ -31,6 +31,9 @@ export {
 /** Whether a request is the anonymous upload of a file's bytes (authorised by its URL's token instead). */
 export const isUpload = Files.isUpload
 
+/** Checks an upload's URL token before its body is read. */
+export const authorizeUpload = Files.authorizeUpload
+
 const mountPrefixes: ReadonlyArray<string> = [Schedules.PREFIX, Sessions.PREFIX, Files.PREFIX, FunctionApps.PREFIX]
 
 /**

@@ -217,7 +217,9 @@ export const make = (options: ServerOptions) =>
 
     const project = (request: HttpServerRequest.HttpServerRequest, relative: string) =>
       Effect.gen(function*() {
-        if (!Routes.isUpload(request.method, relative)) yield* requireToken(request, false)
+        if (Routes.isUpload(request.method, relative)) {
+          yield* Routes.authorizeUpload(relative, new URL(request.url, "http://emulator").searchParams)
+        } else yield* requireToken(request, false)
         const body = yield* readBody(request, options.maxBodyBytes)
         const decision = yield* Effect.flatMap(Faults, (faults) => faults.decide(request.method, relative))
         if (decision.latencyMillis > 0) yield* Effect.sleep(decision.latencyMillis)

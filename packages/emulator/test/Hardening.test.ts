@@ -26,14 +26,20 @@ interface RawReply {
  */
 const partial = (
   emulator: Emulator.Emulator.Service,
-  options: { readonly token?: string; readonly declared?: number; readonly send: number }
+  options: {
+    readonly token?: string
+    readonly declared?: number
+    readonly send: number
+    readonly method?: string
+    readonly path?: string
+  }
 ) =>
   Effect.async<RawReply, Error>((resume) => {
-    const url = new URL(`${emulator.baseUrl}/api/v1/projects/${emulator.project}/functions/list`)
+    const url = new URL(`${emulator.baseUrl}/api/v1/projects/${emulator.project}${options.path ?? "/functions/list"}`)
     const headers: Record<string, string> = { "content-type": "application/json" }
     if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
     if (options.declared !== undefined) headers["content-length"] = String(options.declared)
-    const req = http.request(url, { method: "POST", headers }, (res) => {
+    const req = http.request(url, { method: options.method ?? "POST", headers }, (res) => {
       let body = ""
       res.setEncoding("utf8")
       res.on("data", (chunk: string) => {
@@ -66,6 +72,20 @@ describe("hostile bodies", () => {
       const emulator = yield* Emulator.Emulator
       const reply = yield* partial(emulator, { declared: 60 * MAX, send: 64 * 1024 })
       expect(reply.status).toBe(401)
+    }).pipe(Effect.provide(EmulatorLive)))
+
+  it.scoped("an upload with a wrong URL token gets its 403 before the body is read", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const created = yield* request(emulator, "POST", "/files", { body: { name: "x.zip" } })
+      const id = String(field(created.body, "id"))
+      const reply = yield* partial(emulator, {
+        method: "PUT",
+        path: `/files/upload/${id}?token=not-the-token`,
+        declared: 60 * MAX,
+        send: 64 * 1024
+      })
+      expect(reply.status).toBe(403)
     }).pipe(Effect.provide(EmulatorLive)))
 
   it.scoped("a declared length over the cap gets 413 before the body is read", () =>

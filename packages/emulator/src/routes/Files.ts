@@ -12,6 +12,7 @@ import {
   duplicated,
   encoded,
   forbidden,
+  intParam,
   type ItemRef,
   jsonResponse,
   missing,
@@ -58,14 +59,11 @@ const createFile = Effect.gen(function*() {
   return encoded(Files.FileUploadTicket, new Files.FileUploadTicket({ ...meta, uploadUrl }), 201)
 })
 
+/** The upload itself; its URL was checked by `authorizeUpload` before the body was read. */
 const uploadFile = Effect.gen(function*() {
   const { now, store } = yield* State
   const id = yield* idParam("fileId")
   const stored = yield* fileOr404(id)
-  const token = (yield* query).get("token")
-  if (token !== stored.uploadToken) {
-    return yield* Effect.fail(forbidden("The upload URL's token is not valid for this file"))
-  }
   const bytes = yield* RawBody
   // The bytes are durable before the metadata says they are there.
   yield* Effect.flatMap(Persistence, (persistence) => persistence.saveBlob(id, bytes))
@@ -108,9 +106,23 @@ const resolveFiles = (items: ReadonlyArray<Ids.Identifier>, ignoreUnknown: boole
     return unknown.length > 0 && !ignoreUnknown ? Effect.fail(missing(unknown, "files")) : Effect.succeed(found)
   })
 
+const uploadPath = new RegExp(`^${PREFIX}/upload/([^/]+)$`)
+
 /** Whether a request is the anonymous upload of a file's bytes (authorised by its URL's token instead). */
-export const isUpload = (method: string, relative: string) =>
-  method === "PUT" && new RegExp(`^${PREFIX}/upload/[^/]+$`).test(relative)
+export const isUpload = (method: string, relative: string) => method === "PUT" && uploadPath.test(relative)
+
+/**
+ * Checks an upload's URL (the file exists, the token is its upload token) before its body is read, so a
+ * stranger's large body is refused without being read.
+ */
+export const authorizeUpload = (relative: string, search: URLSearchParams) =>
+  Effect.gen(function*() {
+    const id = yield* intParam(uploadPath.exec(relative)?.[1], "fileId")
+    const stored = yield* fileOr404(id)
+    if (search.get("token") !== stored.uploadToken) {
+      return yield* Effect.fail(forbidden("The upload URL's token is not valid for this file"))
+    }
+  })
 
 /** The routes under `PREFIX`, relative to it. */
 export const router = HttpRouter.empty.pipe(
