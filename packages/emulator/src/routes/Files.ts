@@ -21,7 +21,7 @@ import {
 import { randomToken } from "../internal/ids.js"
 import { Persistence } from "../Persistence.js"
 import { State } from "../State.js"
-import { DEFAULT_LIMIT, fileOr404, idParam, limitParam, projectUrl, query, refOf, requires } from "./common.js"
+import { DEFAULT_LIMIT, fileOr404, idParam, limitParam, projectUrl, query, readOne, refOf, requires } from "./common.js"
 
 /** Where these routes are mounted. */
 export const PREFIX = "/files"
@@ -139,11 +139,11 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.put("/upload/:fileId", uploadFile),
   HttpRouter.get(
     "/:fileId",
-    Effect.gen(function*() {
-      yield* requires("filesAcl:READ")
-      const stored = yield* Effect.flatMap(idParam("fileId"), fileOr404)
-      return encoded(Files.FileMetadata, stored.meta)
-    })
+    readOne(
+      "filesAcl:READ",
+      Effect.flatMap(idParam("fileId"), fileOr404),
+      (stored) => encoded(Files.FileMetadata, stored.meta)
+    )
   ),
   HttpRouter.post(
     "/byids",

@@ -10,7 +10,17 @@ import { Deferred, Effect, Redacted, Schema } from "effect"
 import { decodeBody, encoded, jsonResponse } from "../internal/http.js"
 import { State, type StoredCall } from "../State.js"
 import { CallItems } from "./Calls.js"
-import { appOr404, callOr404, callOrder, idParam, projectUrl, requireActivated, requires, startCall } from "./common.js"
+import {
+  appOr404,
+  callOr404,
+  callOrder,
+  idParam,
+  projectUrl,
+  readOne,
+  requireActivated,
+  requires,
+  startCall
+} from "./common.js"
 import { FunctionList } from "./Functions.js"
 
 /** Where these routes are mounted. */
@@ -69,10 +79,7 @@ export const router = HttpRouter.empty.pipe(
   ),
   HttpRouter.get(
     "/:externalId",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      return encoded(CogniteFunction.CogniteFunction, (yield* appOr404).fn)
-    })
+    readOne("functionsAcl:READ", appOr404, (stored) => encoded(CogniteFunction.CogniteFunction, stored.fn))
   ),
   HttpRouter.post("/:externalId/calls", appCall),
   HttpRouter.get(

@@ -19,6 +19,7 @@ import {
   idParam,
   inRange,
   limitParam,
+  readOne,
   refOf,
   requireActivated,
   requires,
@@ -273,10 +274,10 @@ export const router = HttpRouter.empty.pipe(
   ),
   HttpRouter.get(
     "/functions/:functionId",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const stored = yield* Effect.flatMap(idParam("functionId"), functionOr404)
-      return encoded(CogniteFunction.CogniteFunction, stored.fn)
-    })
+    readOne(
+      "functionsAcl:READ",
+      Effect.flatMap(idParam("functionId"), functionOr404),
+      (stored) => encoded(CogniteFunction.CogniteFunction, stored.fn)
+    )
   )
 )

@@ -18,6 +18,7 @@ import {
   idParam,
   inRange,
   limitParam,
+  readOne,
   requireActivated,
   requires,
   RoutesConfig,
@@ -146,6 +147,9 @@ const namedSchedules = Effect.gen(function*() {
   })
 })
 
+/** The schedule named by the path. */
+const pathSchedule = Effect.flatMap(idParam("scheduleId"), scheduleOr404)
+
 /** The routes under `PREFIX`, relative to it. */
 export const router = HttpRouter.empty.pipe(
   HttpRouter.post("/", createSchedule),
@@ -187,24 +191,17 @@ export const router = HttpRouter.empty.pipe(
   ),
   HttpRouter.get(
     "/:scheduleId",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const stored = yield* Effect.flatMap(idParam("scheduleId"), scheduleOr404)
-      return encoded(FunctionSchedule.FunctionSchedule, stored.schedule)
-    })
+    readOne("functionsAcl:READ", pathSchedule, (stored) => encoded(FunctionSchedule.FunctionSchedule, stored.schedule))
   ),
   HttpRouter.get(
     "/:scheduleId/input_data",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const stored = yield* Effect.flatMap(idParam("scheduleId"), scheduleOr404)
-      return encoded(
+    readOne("functionsAcl:READ", pathSchedule, (stored) =>
+      encoded(
         FunctionSchedule.FunctionScheduleInputData,
         new FunctionSchedule.FunctionScheduleInputData({
           id: stored.schedule.id,
           ...(stored.data === undefined ? {} : { data: stored.data })
         })
-      )
-    })
+      ))
   )
 )

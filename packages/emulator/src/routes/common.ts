@@ -5,6 +5,7 @@
  */
 import type { CogniteFunction, FunctionCall, FunctionsLimits, Ids } from "@effect-cdf/core"
 import { HttpRouter, HttpServerRequest } from "@effect/platform"
+import type { HttpServerResponse } from "@effect/platform"
 import { Context, Effect } from "effect"
 import { Executor } from "../Executor.js"
 import { ApiFailure, badRequest, forbidden, intParam, type ItemRef, jsonSize } from "../internal/http.js"
@@ -50,6 +51,13 @@ export const requires = (capability: Capability) =>
     config.disabledCapabilities.has(capability)
       ? Effect.fail(forbidden(`This emulator was started without the ${capability} capability`))
       : Effect.void)
+
+/** A handler that needs `capability` and answers with `answer` of what `lookup` finds (or its 404). */
+export const readOne = <S, E, R>(
+  capability: Capability,
+  lookup: Effect.Effect<S, E, R>,
+  answer: (stored: S) => HttpServerResponse.HttpServerResponse
+) => Effect.zipRight(requires(capability), Effect.map(lookup, answer))
 
 /** The activation status; a requested activation completes once its delay has passed. */
 export const activationStatus = Effect.gen(function*() {
