@@ -168,6 +168,9 @@ export const validate = (args: Args): Effect.Effect<Args, InvalidFlag> => {
 export const serve = (args: Args) =>
   Effect.gen(function*() {
     yield* validate(args)
+    if (process.argv.some((arg) => arg === "--token" || arg.startsWith("--token="))) {
+      yield* Console.error(`warning: --token is visible to other users in ps; prefer ${TOKEN_VARIABLE}`)
+    }
     const Emulator = yield* Effect.promise(() => import("./Emulator.js"))
     return yield* Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator

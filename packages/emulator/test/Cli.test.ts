@@ -50,6 +50,7 @@ describe("the emulator's command", () => {
 
     const running = await start(["--port", "0", "--token", "a-token-for-this-test", "--project", "demo"])
     expect(running.token).toBe("a-token-for-this-test")
+    expect(running.stderr()).toContain("--token is visible to other users in ps")
     expect(running.project).toBe("demo")
     const status = await fetch(`${running.baseUrl}/api/v1/projects/demo/functions/status`, {
       headers: { authorization: "Bearer a-token-for-this-test" }

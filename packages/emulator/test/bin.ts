@@ -15,6 +15,8 @@ export interface Running {
   readonly baseUrl: string
   readonly token: string
   readonly project: string
+  /** What it printed on stderr so far. */
+  readonly stderr: () => string
   /** Resolves with the exit code (or the signal) once the process is gone. */
   readonly exited: Promise<number | NodeJS.Signals | null>
 }
@@ -42,6 +44,7 @@ export const start = (args: ReadonlyArray<string>): Promise<Running> =>
           baseUrl: String(info.baseUrl),
           token: String(info.token),
           project: String(info.project),
+          stderr: () => err,
           exited
         })
       }
