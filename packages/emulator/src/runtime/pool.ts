@@ -83,7 +83,11 @@ export class WarmPool<W extends PooledWorker> {
     if (this.closed) return
     const idle = this.idle.get(poolKey(handler, memoryMb, env))
     if (idle !== undefined && idle.some((worker) => !worker.dead)) return
-    this.settle(this.spawn(handler, memoryMb, env))
+    try {
+      this.settle(this.spawn(handler, memoryMb, env))
+    } catch {
+      // Warming is an optimisation: the first call starts its own worker and reports what went wrong.
+    }
   }
 
   /** Takes a worker back after a call: kept warm if it is healthy and there is room, else stopped. */

@@ -1,6 +1,6 @@
 /**
  * Python handlers, run by warm interpreters: one `python3` runner per prepared handler (and memory cap
- * and environment) imports the handler once and serves many calls over stdin, so a call does not pay a
+ * and environment) imports the handler once and serves many calls over a pipe, so a call does not pay a
  * process start. Each runner is in its own process group, so a timeout or an interruption kills the
  * handler and anything it started; the next call gets a fresh runner.
  *
@@ -68,6 +68,8 @@ interface Active {
 export class PythonWorker implements PooledWorker {
   readonly child: ChildProcess
   readonly gone: Promise<void>
+  /** The pipe calls are sent on (fd 4 of the runner). */
+  private readonly calls: NodeJS.WritableStream
   private readonly marker = `\u001e${randomBytes(12).toString("hex")}\u001e`
   private active: Active | undefined
   private result: Array<Buffer> = []
@@ -88,10 +90,13 @@ export class PythonWorker implements PooledWorker {
       cwd: handler.dir,
       // Its own process group: killing `-pid` reaches whatever the handler started.
       detached: true,
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
       env: { ...process.env, ...env, PYTHONUNBUFFERED: "1", PYTHONIOENCODING: "utf-8", PYTHONDONTWRITEBYTECODE: "1" }
     })
     const child = this.child
+    const callPipe = child.stdio[4]
+    if (!(callPipe instanceof Socket)) throw new Error("The Python runner's call pipe is missing.")
+    this.calls = callPipe
     const out = this.lines(child.stdout, "out")
     const err = this.lines(child.stderr, "err")
     const resultStream = child.stdio[3]
@@ -99,7 +104,7 @@ export class PythonWorker implements PooledWorker {
       resultStream.on("data", (chunk: Buffer) => this.onResult(chunk))
       resultStream.on("error", () => undefined)
     }
-    child.stdin?.on("error", () => undefined)
+    this.calls.on("error", () => undefined)
     this.gone = new Promise((resolve) => {
       let spawnError: string | undefined
       child.on("error", (error) => {
@@ -223,7 +228,7 @@ export class PythonWorker implements PooledWorker {
     this.resultBytes = 0
     this.result = []
     setRef(this.child, true)
-    this.child.stdin?.write(
+    this.calls.write(
       JSON.stringify({
         dir: this.handler.dir,
         entry: this.handler.entry,

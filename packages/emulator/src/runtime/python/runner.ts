@@ -1,7 +1,7 @@
 /**
  * The Python runner: one warm interpreter per handler (and memory cap and environment) that serves many
- * calls. It reads one call per line on stdin (`{dir, entry, data, secrets, callInfo, limit, memoryMb,
- * marker}`); on its first call it applies the memory cap, enters the code directory and imports the
+ * calls. It reads one call per line on fd 4 (`{dir, entry, data, secrets, callInfo, limit, memoryMb,
+ * marker}`; stdin is empty, so a handler that reads it cannot eat the next call); on its first call it applies the memory cap, enters the code directory and imports the
  * handler module, once. Each call gets its own freshly decoded `data` and `secrets`, and `handle` is
  * called with the arguments it names. After each call the runner flushes stdout and stderr, writes the
  * call's `marker` on both (so the parent knows every printed line of the call has arrived), then writes
@@ -84,8 +84,9 @@ def _call(state, config):
 
 def _main():
     os.set_inheritable(3, False)
+    os.set_inheritable(4, False)
     result = os.fdopen(3, "wb")
-    stdin = sys.stdin.buffer
+    stdin = os.fdopen(4, "rb")
     state = {}
     while True:
         line = stdin.readline()
