@@ -17,22 +17,23 @@
  *
  * @since 0.1.0
  */
-import type { FunctionsLimits } from "@effect-cdf/core"
-import { FileSystem, HttpClient, HttpIncomingMessage, HttpRouter, HttpServerRequest } from "@effect/platform"
+import type { CogniteFunction, FunctionsLimits } from "@effect-cdf/core"
+import { HttpClient, HttpMiddleware, HttpServerRequest } from "@effect/platform"
 import type { HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import type { Scope } from "effect"
-import * as fs from "node:fs"
 import { createServer, type Server } from "node:http"
 import * as Executor from "./Executor.js"
 import * as Faults from "./Faults.js"
+import * as Runtime from "./HandlerRuntime.js"
 import { Connection, nodeConnection } from "./internal/connection.js"
 import { makeClient } from "./internal/inMemory.js"
 import * as Limits from "./Limits.js"
 import * as Persistence from "./Persistence.js"
 import * as Routes from "./Routes.js"
-import * as Runtime from "./Runtime.js"
+import { storeEmptyFile } from "./routes/Files.js"
+import { decodeFunctionWrite, storeFunction } from "./routes/Functions.js"
 import * as Scheduler from "./Scheduler.js"
 import * as ServerApp from "./Server.js"
 import * as State from "./State.js"
@@ -76,6 +77,15 @@ export interface EmulatorOptions {
   readonly runtime?: Runtime.HandlerRuntime.Options | undefined
 }
 
+/** What a function deployed with `deployHandler` has besides its name. */
+export interface DeployHandlerOptions {
+  readonly externalId?: string | undefined
+  readonly description?: string | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly envVars?: Readonly<Record<string, string>> | undefined
+  readonly secrets?: Readonly<Record<string, string>> | undefined
+}
+
 /** The default project name. */
 export const DEFAULT_PROJECT = "playground"
 
@@ -100,6 +110,15 @@ export declare namespace Emulator {
     readonly limits: Limits.Limits
     /** Registers a handler run in-process; deploy it with `functionPath: "inprocess:NAME"`. */
     readonly registerHandler: (name: string, handler: Runtime.InProcessHandler) => Effect.Effect<void>
+    /**
+     * Registers an in-process handler and deploys a function named `name` that runs it (no zip: the
+     * SDK's `deploy` only takes Python bundles); gives the function once it is `Ready`.
+     */
+    readonly deployHandler: (
+      name: string,
+      handler: Runtime.InProcessHandler,
+      options?: DeployHandlerOptions
+    ) => Effect.Effect<CogniteFunction.CogniteFunction>
     /** Replaces the fault rules. */
     readonly setFaults: (plan: typeof Faults.FaultPlan.Encoded) => Effect.Effect<void>
     /** Removes every fault rule. */
@@ -123,125 +142,119 @@ export type StartError = HttpServerError.ServeError | Persistence.PersistenceErr
 /** The origin the in-memory emulator answers at (no socket listens there). */
 export const IN_MEMORY_BASE_URL = "http://localhost"
 
-/** The emulator's services and HTTP app, at `baseUrl`, in the current scope. */
-const makeCore = (options: EmulatorOptions, baseUrl: string, port: number) =>
-  Effect.gen(function*() {
-    const project = options.project ?? DEFAULT_PROJECT
-    const limits = Limits.resolve(options.limits)
-    const dataDir = options.dataDir
-    const maxBodyBytes = maxBodyBytesOf(options)
-    const runtime = yield* Runtime.HandlerRuntime
+const maxBodyBytesOf = (options: EmulatorOptions) => options.maxBodyBytes ?? 64 * 1024 * 1024
 
-    const state = yield* State.make
-    const { store } = state
-    store.activation = options.activation ?? "activated"
-    let savedToken: string | undefined
-    if (dataDir !== undefined) {
-      fs.mkdirSync(dataDir, { recursive: true })
-      savedToken = yield* Persistence.load(dataDir, store, yield* state.now)
-    }
-    const withState = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, State.State, state)
+/** How often progress made by running calls (logs, outcomes) is written when nobody asked for it yet. */
+const BACKGROUND_FLUSH_MILLIS = 100
 
-    const tokens = yield* withState(Tokens.make({
-      devToken: options.token ?? savedToken,
+/**
+ * The emulator's services as one layer: state (restored from `dataDir`), persistence, tokens, faults,
+ * the executor, the scheduler and the routes' configuration at `baseUrl`.
+ */
+const services = (options: EmulatorOptions, baseUrl: string) => {
+  const state = State.layerWith(options.activation ?? "activated")
+  const persistence = Persistence.layer(options.dataDir)
+  const tokens = Layer.unwrapEffect(Effect.map(Persistence.Persistence, (saved) =>
+    Tokens.layer({
+      devToken: options.token ?? saved.savedToken,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       tokenTtlSeconds: options.tokenTtlSeconds
-    }))
-    const devToken = Redacted.value(tokens.devToken)
-
-    // Registered first, so it runs last: after every call and schedule fiber has stopped.
-    if (dataDir !== undefined) {
-      yield* Effect.addFinalizer(() => Persistence.save(dataDir, store, devToken).pipe(Effect.ignoreLogged))
-    }
-
-    const initialFaults = options.faults === undefined
-      ? undefined
-      : yield* Schema.decodeUnknown(Faults.FaultPlan)(options.faults).pipe(Effect.orDie)
-    const faults = yield* Faults.make(initialFaults)
-    const executor = yield* withState(
-      Executor.make({ limits, deployDelayMillis: options.deployDelayMillis }).pipe(
-        Effect.provideService(Runtime.HandlerRuntime, runtime)
-      )
-    )
-    const scheduler = yield* withState(Scheduler.make.pipe(Effect.provideService(Executor.Executor, executor)))
-
-    const router = yield* Routes.make({
-      project,
-      limits,
-      nonceTtlSeconds: options.nonceTtlSeconds ?? 60,
-      activationDelayMillis: options.activationDelayMillis ?? 0,
-      disabledCapabilities: new Set(options.disabledCapabilities ?? []),
-      baseUrl: () => baseUrl,
-      saveBlob: (fileId, bytes) =>
-        dataDir === undefined
-          ? Effect.void
-          : Persistence.writeAtomic(Persistence.blobPath(dataDir, fileId), bytes).pipe(Effect.ignoreLogged),
-      deleteBlob: (fileId) =>
-        dataDir === undefined
-          ? Effect.void
-          : Effect.sync(() => fs.rmSync(Persistence.blobPath(dataDir, fileId), { force: true })),
-      release: (handler) => runtime.release(handler)
-    }).pipe(
-      withState,
-      Effect.provideService(Executor.Executor, executor),
-      Effect.provideService(Scheduler.Scheduler, scheduler),
-      Effect.provideService(Tokens.Tokens, tokens)
-    )
-    const routerApp = yield* HttpRouter.toHttpApp(router)
-    const app = yield* ServerApp.make({ project, maxBodyBytes }, routerApp).pipe(
-      withState,
-      Effect.provideService(Tokens.Tokens, tokens),
-      Effect.provideService(Faults.Faults, faults),
-      Effect.provideService(Scheduler.Scheduler, scheduler)
-    )
-
-    // Restored functions get their handlers prepared again before the emulator is handed out, so a call
-    // right after a restart finds them Ready; restored schedules start firing again.
-    yield* Effect.forEach(
-      [...store.functions].filter(([, stored]) => Persistence.needsRedeploy(stored.fn)).map(([id]) => id),
-      (id) => executor.restore(id),
-      { concurrency: 4, discard: true }
-    )
-    for (const id of store.schedules.keys()) yield* scheduler.start(id)
-
-    if (dataDir !== undefined) {
-      let saved = -1
-      yield* Effect.gen(function*() {
-        for (;;) {
-          yield* Effect.sleep(100)
-          if (store.version !== saved) {
-            saved = store.version
-            yield* Persistence.save(dataDir, store, devToken).pipe(Effect.ignoreLogged)
-          }
-        }
-      }).pipe(Effect.forkScoped)
-    }
-
-    const service: Emulator.Service = {
-      baseUrl,
-      port,
-      project,
-      token: tokens.devToken,
-      clientId: tokens.clientId,
-      limits,
-      registerHandler: (name, handler) => runtime.registerInProcess(name, handler),
-      setFaults: (plan) =>
-        Schema.decodeUnknown(Faults.FaultPlan)(plan).pipe(
-          Effect.orDie,
-          Effect.flatMap(faults.set)
-        ),
-      clearFaults: faults.clear,
-      faultStats: faults.stats,
-      executions: (functionId) => Effect.sync(() => store.executions.get(functionId) ?? 0),
-      advance: (duration) => scheduler.advance(Duration.toMillis(Duration.decode(duration))),
-      now: state.now,
-      persist: dataDir === undefined ? Effect.void : Persistence.save(dataDir, store, devToken)
-    }
-    return { service, app }
+    })))
+  const faults = Layer.unwrapEffect(
+    options.faults === undefined
+      ? Effect.succeed(Faults.layer())
+      : Effect.map(Effect.orDie(Schema.decodeUnknown(Faults.FaultPlan)(options.faults)), Faults.layer)
+  )
+  const limits = Limits.resolve(options.limits)
+  const config = Layer.succeed(Routes.RoutesConfig, {
+    project: options.project ?? DEFAULT_PROJECT,
+    limits,
+    nonceTtlSeconds: options.nonceTtlSeconds ?? 60,
+    activationDelayMillis: options.activationDelayMillis ?? 0,
+    disabledCapabilities: new Set(options.disabledCapabilities ?? []),
+    baseUrl
   })
+  const execution = Scheduler.layer.pipe(
+    Layer.provideMerge(Executor.layer({ limits, deployDelayMillis: options.deployDelayMillis }))
+  )
+  return Layer.mergeAll(config, faults, execution, tokens).pipe(
+    Layer.provideMerge(persistence),
+    Layer.provideMerge(state)
+  )
+}
 
-const maxBodyBytesOf = (options: EmulatorOptions) => options.maxBodyBytes ?? 64 * 1024 * 1024
+/** The emulator's service and HTTP app, at `baseUrl`, in the current scope. */
+const makeCore = (options: EmulatorOptions, baseUrl: string, port: number) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(services(options, baseUrl))
+    return yield* Effect.gen(function*() {
+      const { now, store } = yield* State.State
+      const persistence = yield* Persistence.Persistence
+      const tokens = yield* Tokens.Tokens
+      const faults = yield* Faults.Faults
+      const executor = yield* Executor.Executor
+      const scheduler = yield* Scheduler.Scheduler
+      const runtime = yield* Runtime.HandlerRuntime
+      const { limits, project } = yield* Routes.RoutesConfig
+      // The journal is compacted with the dev token in force.
+      yield* persistence.setDevToken(Redacted.value(tokens.devToken))
+      const app = yield* ServerApp.make({ project, maxBodyBytes: maxBodyBytesOf(options) })
+
+      // Restored functions get their handlers prepared again before the emulator is handed out, so a call
+      // right after a restart finds them Ready; restored schedules start firing again.
+      yield* Effect.forEach(
+        [...store.functions].filter(([, stored]) => Persistence.needsRedeploy(stored.fn)).map(([id]) => id),
+        (id) => executor.restore(id),
+        { concurrency: 4, discard: true }
+      )
+      for (const id of store.schedules.keys()) yield* scheduler.start(id)
+      if (options.dataDir !== undefined) {
+        yield* persistence.flush.pipe(
+          Effect.ignoreLogged,
+          Effect.delay(BACKGROUND_FLUSH_MILLIS),
+          Effect.forever,
+          Effect.forkScoped
+        )
+      }
+
+      const service: Emulator.Service = {
+        baseUrl,
+        port,
+        project,
+        token: tokens.devToken,
+        clientId: tokens.clientId,
+        limits,
+        registerHandler: (name, handler) => runtime.registerInProcess(name, handler),
+        deployHandler: (name, handler, deploy = {}) =>
+          Effect.gen(function*() {
+            yield* runtime.registerInProcess(name, handler)
+            const fileId = yield* storeEmptyFile(`${name}.inprocess`)
+            const write = yield* decodeFunctionWrite({
+              name,
+              fileId,
+              functionPath: `inprocess:${name}`,
+              ...Object.fromEntries(Object.entries(deploy).filter(([, value]) => value !== undefined))
+            }).pipe(Effect.orDieWith((failure) => new Error(`deployHandler(${name}): ${failure.message}`)))
+            return yield* storeFunction({
+              ...write,
+              runtime: "py313",
+              cpu: limits.cpuCores.default,
+              memory: limits.memoryGb.default
+            }, true)
+          }).pipe(Effect.provide(context)),
+        setFaults: (plan) =>
+          Schema.decodeUnknown(Faults.FaultPlan)(plan).pipe(Effect.orDie, Effect.flatMap(faults.set)),
+        clearFaults: faults.clear,
+        faultStats: faults.stats,
+        executions: (functionId) => Effect.sync(() => store.executions.get(functionId) ?? 0),
+        advance: (duration) => scheduler.advance(Duration.toMillis(Duration.decode(duration))),
+        now,
+        persist: persistence.flush
+      }
+      return { service, app: Effect.provide(app, Context.add(context, Runtime.HandlerRuntime, runtime)) }
+    }).pipe(Effect.provide(context))
+  })
 
 /** Starts an emulator on a socket in the current scope, using the `HandlerRuntime` in context. */
 export const make = (
@@ -262,11 +275,13 @@ export const make = (
     const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
     const { app, service } = yield* makeCore(options, `http://${urlHost}:${port}`, port)
     yield* server.serve(
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        app.pipe(
-          Effect.provideService(Connection, nodeConnection(request)),
-          Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytesOf(options))))
-        ))
+      Effect.flatMap(
+        HttpServerRequest.HttpServerRequest,
+        (request) => Effect.provideService(app, Connection, nodeConnection(request))
+      )
+    ).pipe(
+      // No server span per request: the spans worth having are the client's; this one cost the most.
+      Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
     )
     return service
   })
@@ -288,8 +303,7 @@ export const makeInMemory = (
       (request, connection) =>
         app.pipe(
           Effect.provideService(HttpServerRequest.HttpServerRequest, request),
-          Effect.provideService(Connection, connection),
-          Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytesOf(options))))
+          Effect.provideService(Connection, connection)
         ),
       IN_MEMORY_BASE_URL
     )

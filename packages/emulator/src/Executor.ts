@@ -6,9 +6,9 @@
  */
 import { CogniteFunction, FunctionCall, Ids } from "@effect-cdf/core"
 import { Cause, Context, Deferred, Effect, FiberSet, Layer, Option } from "effect"
+import { type CodeBundle, HandlerRuntime, type RunOutcome, unzipBundle } from "./HandlerRuntime.js"
 import { type ApiFailure, badRequest, jsonSize, tooManyRequests } from "./internal/http.js"
 import type { Limits } from "./Limits.js"
-import { type CodeBundle, HandlerRuntime, type RunOutcome, unzipBundle } from "./Runtime.js"
 import { State, type StoredCall, type StoredFunction } from "./State.js"
 
 /** The prefix of a `functionPath` that names a handler registered in-process. */
@@ -61,6 +61,9 @@ export const make = (options: ExecutorOptions) =>
     const delay = options.deployDelayMillis ?? 0
     const limits = options.limits
 
+    const memoryMbOf = (fn: CogniteFunction.CogniteFunction) =>
+      Math.round((fn.memory ?? limits.memoryGb.default) * 1024)
+
     const update = (
       functionId: number,
       f: (fn: CogniteFunction.CogniteFunction) => CogniteFunction.CogniteFunction
@@ -68,7 +71,7 @@ export const make = (options: ExecutorOptions) =>
       const stored = store.functions.get(functionId)
       if (stored !== undefined) {
         stored.fn = f(stored.fn)
-        store.touch()
+        store.touch("function", functionId)
       }
       return stored
     }
@@ -88,7 +91,10 @@ export const make = (options: ExecutorOptions) =>
           : bytes === undefined
           ? Effect.fail({ message: `File ${stored.fn.fileId} has no uploaded content`, trace: undefined })
           : unzipBundle(bytes)
-        const handler = yield* runtime.prepare(functionId, bundle, path)
+        const handler = yield* runtime.prepare(functionId, bundle, path, {
+          memoryMb: memoryMbOf(stored.fn),
+          envVars: stored.fn.envVars
+        })
         if (delay > 0) yield* Effect.sleep(delay)
         const ready = update(functionId, (fn) => new CogniteFunction.CogniteFunction({ ...fn, status: "Ready" }))
         if (ready !== undefined) ready.handler = handler
@@ -143,7 +149,8 @@ export const make = (options: ExecutorOptions) =>
             })
           })
         }
-        store.touch()
+        store.touch("call", call.call.id)
+        store.callEnded(call.call.functionId)
         yield* Deferred.succeed(call.done, undefined)
       })
 
@@ -168,12 +175,12 @@ export const make = (options: ExecutorOptions) =>
             scheduled_time: origin === undefined ? null : new Date(origin.scheduledTime).toISOString()
           },
           timeoutMillis: limits.callTimeoutMillis,
-          memoryMb: Math.round((stored.fn.memory ?? limits.memoryGb.default) * 1024),
+          memoryMb: memoryMbOf(stored.fn),
           responseSizeLimitBytes: limits.responseSizeBytes,
           envVars: { ...stored.fn.envVars },
           onLog: (line) => {
             call.logs.push({ timestamp: line.timestamp, message: line.message })
-            store.touch()
+            store.touch("call", call.call.id)
           }
         })
         yield* finish(call, outcome)
@@ -227,9 +234,12 @@ export const make = (options: ExecutorOptions) =>
             done: yield* Deferred.make<void>()
           }
           store.calls.set(id, call)
+          store.callStarted(functionId)
           stored.fn = new CogniteFunction.CogniteFunction({ ...stored.fn, lastCalled: Ids.EpochMillis.make(t) })
           store.executions.set(functionId, (store.executions.get(functionId) ?? 0) + 1)
-          store.touch()
+          store.touch("call", id)
+          store.touch("function", functionId)
+          store.touch("execution", functionId)
           yield* FiberSet.run(fibers, runCall(stored, call, data, origin))
           return call
         })

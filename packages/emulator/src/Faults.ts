@@ -33,6 +33,21 @@ export class TruncateFault extends Schema.TaggedClass<TruncateFault>()("truncate
 /** The request is processed and the response body is replaced by text that is not JSON. */
 export class MalformedFault extends Schema.TaggedClass<MalformedFault>()("malformed", {}) {}
 
+/**
+ * The request is processed (a call is created, say), then its answer is held for `millis` before it is
+ * sent: a window in which the client has no answer yet but the server already acted.
+ */
+export class DelayAfterFault extends Schema.TaggedClass<DelayAfterFault>()("delayAfter", {
+  millis: Schema.Int.pipe(Schema.nonNegative())
+}) {}
+
+/**
+ * The request is processed and every call in the response has its `error` object replaced by the error's
+ * message as a plain string (`"error": "ZeroDivisionError: division by zero"`), the form some revisions
+ * of the API docs show.
+ */
+export class StringErrorFault extends Schema.TaggedClass<StringErrorFault>()("stringError", {}) {}
+
 /** What a fault rule does. */
 export const FaultAction = Schema.Union(
   StatusFault,
@@ -40,7 +55,9 @@ export const FaultAction = Schema.Union(
   ResetBeforeFault,
   ResetAfterFault,
   TruncateFault,
-  MalformedFault
+  MalformedFault,
+  DelayAfterFault,
+  StringErrorFault
 )
 /** What a fault rule does. */
 export type FaultAction = typeof FaultAction.Type

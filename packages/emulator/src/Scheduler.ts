@@ -78,7 +78,7 @@ export const make = Effect.gen(function*() {
     advance: (millis) =>
       Effect.gen(function*() {
         store.offsetMillis += Math.max(0, millis)
-        store.touch()
+        store.touch("meta")
         const fresh = yield* Deferred.make<void>()
         const old = yield* Ref.getAndSet(clockMoved, fresh)
         yield* Deferred.succeed(old, undefined)

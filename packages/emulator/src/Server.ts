@@ -1,17 +1,17 @@
 /**
- * The HTTP front of the emulator: request ids, gzip bodies, bearer auth, the project check, fault
- * injection, the error envelope, the OAuth2 token endpoint and the admin API under `/__emulator`.
+ * The HTTP front of the emulator: request ids, bearer auth and the project check before any body is
+ * read, bodies streamed with a cap (and gunzipped with a cap), fault injection, the error envelope, the
+ * OAuth2 token endpoint, the admin API under `/__emulator`, and every change made durable before the
+ * answer.
  *
  * @since 0.1.0
  */
-import type { HttpApp } from "@effect/platform"
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Either, Redacted, Schema } from "effect"
-import { type FaultAction, FaultPlan, Faults } from "./Faults.js"
-import { Connection } from "./internal/connection.js"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Cause, Effect, Either, Redacted } from "effect"
+import { type FaultAction, Faults } from "./Faults.js"
+import { Connection, tooLarge } from "./internal/connection.js"
 import {
   ApiFailure,
-  decodeBody,
   decodeContent,
   envelopeText,
   failureResponse,
@@ -21,21 +21,23 @@ import {
   unauthorized
 } from "./internal/http.js"
 import { randomToken } from "./internal/ids.js"
-import { Scheduler } from "./Scheduler.js"
-import { State } from "./State.js"
+import { Persistence } from "./Persistence.js"
+import * as Routes from "./Routes.js"
+import * as Admin from "./routes/Admin.js"
 import { Tokens } from "./Tokens.js"
 
 /** The path prefix of the admin API. */
-export const ADMIN_PREFIX = "/__emulator"
+export const ADMIN_PREFIX = Admin.PREFIX
 
 /** What the front needs. */
 export interface ServerOptions {
   readonly project: string
-  /** The largest request body accepted, in bytes (after gzip is undone). */
+  /** The largest request body accepted, in bytes (before and after gzip is undone). */
   readonly maxBodyBytes: number
 }
 
-const AdvanceRequest = Schema.Struct({ millis: Schema.Int.pipe(Schema.nonNegative()) })
+/** The largest body of a token request. */
+const MAX_TOKEN_REQUEST_BYTES = 64 * 1024
 
 const bodyless = new Set(["GET", "HEAD", "DELETE", "OPTIONS"])
 
@@ -58,9 +60,25 @@ const faultResponse = (action: Exclude<FaultAction, { readonly _tag: "latency" }
     )
     : undefined
 
+/** A call's `error` object as its message string, in a call or in each of `items`. */
+const stringErrors = (body: unknown): unknown => {
+  const rewrite = (value: unknown): unknown => {
+    if (typeof value !== "object" || value === null || !("error" in value)) return value
+    const error = value.error
+    return typeof error === "object" && error !== null && "message" in error && typeof error.message === "string"
+      ? { ...value, error: error.message }
+      : value
+  }
+  if (typeof body === "object" && body !== null && "items" in body && Array.isArray(body.items)) {
+    return { ...body, items: body.items.map(rewrite) }
+  }
+  return rewrite(body)
+}
+
 /**
  * Applies a post-processing fault to a response that was produced by really handling the request: the
- * connection dies (the client cannot know what happened), the body is cut short, or it is not JSON.
+ * connection dies (the client cannot know what happened), the body is cut short or is not JSON, the
+ * answer is held back, or call errors take their string form.
  */
 const afterFault = (action: FaultAction | undefined, response: HttpServerResponse.HttpServerResponse) =>
   Effect.gen(function*() {
@@ -80,37 +98,78 @@ const afterFault = (action: FaultAction | undefined, response: HttpServerRespons
           contentType: "application/json",
           headers: response.headers
         })
+      case "delayAfter":
+        yield* Effect.sleep(action.millis)
+        return response
+      case "stringError": {
+        if (response.body._tag !== "Uint8Array") return response
+        const json: unknown = JSON.parse(new TextDecoder().decode(response.body.body))
+        return jsonResponse(stringErrors(json), response.status, response.headers)
+      }
       default:
         return response
     }
   })
 
-/** Builds the whole HTTP app around the router of the project API. */
-export const make = <E, R>(options: ServerOptions, router: HttpApp.Default<E, R>) =>
+const isRouteNotFound = (u: unknown): boolean =>
+  typeof u === "object" && u !== null && "_tag" in u && u._tag === "RouteNotFound"
+
+/** A router's failures as responses: API failures as their envelope, anything else a logged 500. */
+const answerFailures = (method: string, path: string) =>
+<A, R>(
+  effect: Effect.Effect<HttpServerResponse.HttpServerResponse, A, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
+  Effect.catchAllCause(effect, (cause) => {
+    // The client went away or the emulator is stopping: not an error of the request.
+    if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
+    const failure = Cause.failureOption(cause)
+    if (failure._tag === "Some" && failure.value instanceof ApiFailure) {
+      return Effect.succeed(failureResponse(failure.value))
+    }
+    if (failure._tag === "Some" && isRouteNotFound(failure.value)) {
+      return Effect.succeed(failureResponse(notFound(`No endpoint ${method} ${path}`)))
+    }
+    return Effect.logError("emulator request failed", cause).pipe(
+      Effect.as(failureResponse(new ApiFailure({ status: 500, message: "Internal emulator error" })))
+    )
+  })
+
+/** Runs `app` on the request with its URL made relative to `path` and with its body. */
+const relativeTo = <E, R>(
+  request: HttpServerRequest.HttpServerRequest,
+  path: string,
+  body: Uint8Array,
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+) => {
+  const search = request.url.indexOf("?")
+  const url = search === -1 ? path : path + request.url.slice(search)
+  return app.pipe(
+    Effect.provideService(HttpServerRequest.HttpServerRequest, request.modify({ url })),
+    Effect.provideService(RawBody, body)
+  )
+}
+
+/** Builds the whole HTTP app: the front around the project API and the admin API. */
+export const make = (options: ServerOptions) =>
   Effect.gen(function*() {
-    const { now, store } = yield* State
-    const tokens = yield* Tokens
-    const faults = yield* Faults
-    const scheduler = yield* Scheduler
+    const projectApi = yield* HttpRouter.toHttpApp(yield* Routes.make)
+    const adminApi = yield* HttpRouter.toHttpApp(Admin.router)
     const projectPrefix = `/api/v1/projects/${encodeURIComponent(options.project)}`
 
-    const readBody = (request: HttpServerRequest.HttpServerRequest) =>
+    /** The body, read only now that the request is known to be allowed, capped before and after gzip. */
+    const readBody = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
       Effect.gen(function*() {
         if (bodyless.has(request.method)) return new Uint8Array()
-        const buffer = yield* request.arrayBuffer.pipe(
-          Effect.mapError(() =>
-            new ApiFailure({
-              status: 413,
-              message: `The request body could not be read or is over ${options.maxBodyBytes} bytes`
-            })
-          )
-        )
-        const decoded = decodeContent(new Uint8Array(buffer), request.headers["content-encoding"], options.maxBodyBytes)
+        const declared = Number(request.headers["content-length"] ?? "0")
+        if (Number.isFinite(declared) && declared > maxBytes) return yield* Effect.fail(tooLarge(maxBytes))
+        const raw = yield* Effect.flatMap(Connection, (connection) => connection.readBody(maxBytes))
+        const decoded = decodeContent(raw, request.headers["content-encoding"], maxBytes)
         return Either.isLeft(decoded) ? yield* Effect.fail(decoded.left) : decoded.right
       })
 
     const requireToken = (request: HttpServerRequest.HttpServerRequest, devOnly: boolean) =>
       Effect.gen(function*() {
+        const tokens = yield* Tokens
         const token = bearer(request.headers["authorization"])
         if (token === undefined) {
           return yield* Effect.fail(unauthorized("Missing bearer token: send Authorization: Bearer <token>"))
@@ -125,86 +184,44 @@ export const make = <E, R>(options: ServerOptions, router: HttpApp.Default<E, R>
 
     const admin = (request: HttpServerRequest.HttpServerRequest, path: string) =>
       Effect.gen(function*() {
-        if (path === "/health" && request.method === "GET") {
-          return jsonResponse({ status: "ok", project: options.project })
-        }
-        yield* requireToken(request, true)
-        const route = `${request.method} ${path}`
-        switch (route) {
-          case "GET /faults": {
-            const stats = yield* faults.stats
-            return jsonResponse({
-              seed: yield* faults.seed,
-              rules: stats.map((s) => ({
-                ...Schema.encodeSync(FaultPlan)({ seed: 0, rules: [s.rule] }).rules[0],
-                matched: s.matched,
-                fired: s.fired
-              }))
-            })
-          }
-          case "POST /faults":
-          case "PUT /faults": {
-            const plan = yield* decodeBody(FaultPlan)
-            yield* faults.set(plan)
-            return jsonResponse(Schema.encodeSync(FaultPlan)(plan))
-          }
-          case "DELETE /faults": {
-            yield* faults.clear
-            return jsonResponse({})
-          }
-          case "GET /counters": {
-            const executions = [...store.executions.entries()].map(([functionId, count]) => {
-              const xid = store.functions.get(functionId)?.fn.externalId
-              return { functionId, ...(xid === undefined ? {} : { externalId: xid }), executions: count }
-            })
-            let running = 0
-            for (const c of store.calls.values()) if (c.call.status === "Running") running++
-            return jsonResponse({
-              executions,
-              totalExecutions: executions.reduce((n, e) => n + e.executions, 0),
-              calls: store.calls.size,
-              running
-            })
-          }
-          case "POST /advance": {
-            const { millis } = yield* decodeBody(AdvanceRequest)
-            yield* scheduler.advance(millis)
-            return jsonResponse({ now: yield* now })
-          }
-          case "GET /clock":
-            return jsonResponse({ now: yield* now, offsetMillis: store.offsetMillis })
-          default:
-            return yield* Effect.fail(notFound(`No admin endpoint ${route}`))
-        }
+        if (!(path === "/health" && request.method === "GET")) yield* requireToken(request, true)
+        const body = yield* readBody(request, options.maxBodyBytes)
+        return yield* answerFailures(request.method, `${ADMIN_PREFIX}${path}`)(
+          relativeTo(request, path, body, adminApi)
+        )
       })
 
-    const oauthToken = Effect.gen(function*() {
-      const bytes = yield* RawBody
-      const form = new URLSearchParams(new TextDecoder().decode(bytes))
-      return yield* tokens.issue(form).pipe(
-        Effect.map((issued) =>
-          jsonResponse({
-            access_token: Redacted.value(issued.accessToken),
-            token_type: "Bearer",
-            expires_in: issued.expiresIn
-          })
-        ),
-        Effect.catchAll((problem) =>
-          Effect.succeed(
-            jsonResponse(
-              { error: problem.error, error_description: problem.description },
-              problem.error === "invalid_client" ? 401 : 400
+    const oauthToken = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const tokens = yield* Tokens
+        const bytes = yield* readBody(request, MAX_TOKEN_REQUEST_BYTES)
+        const form = new URLSearchParams(new TextDecoder().decode(bytes))
+        return yield* tokens.issue(form).pipe(
+          Effect.map((issued) =>
+            jsonResponse({
+              access_token: Redacted.value(issued.accessToken),
+              token_type: "Bearer",
+              expires_in: issued.expiresIn
+            })
+          ),
+          Effect.catchAll((problem) =>
+            Effect.succeed(
+              jsonResponse(
+                { error: problem.error, error_description: problem.description },
+                problem.error === "invalid_client" ? 401 : 400
+              )
             )
           )
         )
-      )
-    })
+      })
 
     const project = (request: HttpServerRequest.HttpServerRequest, relative: string) =>
       Effect.gen(function*() {
-        const isUpload = request.method === "PUT" && /^\/files\/upload\/[^/]+$/.test(relative)
-        if (!isUpload) yield* requireToken(request, false)
-        const decision = yield* faults.decide(request.method, relative)
+        if (Routes.isUpload(request.method, relative)) {
+          yield* Routes.authorizeUpload(relative, new URL(request.url, "http://emulator").searchParams)
+        } else yield* requireToken(request, false)
+        const body = yield* readBody(request, options.maxBodyBytes)
+        const decision = yield* Effect.flatMap(Faults, (faults) => faults.decide(request.method, relative))
         if (decision.latencyMillis > 0) yield* Effect.sleep(decision.latencyMillis)
         const action = decision.action
         if (action !== undefined) {
@@ -215,55 +232,53 @@ export const make = <E, R>(options: ServerOptions, router: HttpApp.Default<E, R>
           const injected = faultResponse(action)
           if (injected !== undefined) return injected
         }
-        const response = yield* router.pipe(
-          Effect.catchAllCause((cause) => {
-            // The client went away or the emulator is stopping: not an error of the request.
-            if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
-            const failure = Cause.failureOption(cause)
-            if (failure._tag === "Some" && failure.value instanceof ApiFailure) {
-              return Effect.succeed(failureResponse(failure.value))
-            }
-            if (failure._tag === "Some" && isRouteNotFound(failure.value)) {
-              return Effect.succeed(failureResponse(notFound(`No endpoint ${request.method} ${relative}`)))
-            }
-            return Effect.logError("emulator request failed", cause).pipe(
-              Effect.as(failureResponse(new ApiFailure({ status: 500, message: "Internal emulator error" })))
-            )
-          })
+        const response = yield* answerFailures(request.method, relative)(
+          relativeTo(request, Routes.routedPath(relative), body, projectApi)
         )
+        // Durable before any answer, a held or a cut one included.
+        yield* Effect.flatMap(Persistence, (persistence) => persistence.flush)
         return yield* afterFault(action, response)
       })
 
-    const app = Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const requestId = randomToken(8)
-      const pathname = new URL(request.url, "http://emulator").pathname
-      const response = yield* Effect.gen(function*() {
-        const body = yield* readBody(request)
-        const withBody = <A, E2, R2>(effect: Effect.Effect<A, E2, R2>) => Effect.provideService(effect, RawBody, body)
-        if (pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`)) {
-          return yield* withBody(admin(request, pathname.slice(ADMIN_PREFIX.length) || "/"))
-        }
-        if (pathname === "/oauth2/token" && request.method === "POST") return yield* withBody(oauthToken)
-        const match = /^\/api\/v1\/projects\/([^/]+)(\/.*)?$/.exec(pathname)
-        if (match === null) return yield* Effect.fail(notFound(`No endpoint ${request.method} ${pathname}`))
-        if (`/api/v1/projects/${match[1]}` !== projectPrefix) {
-          return yield* Effect.fail(
-            new ApiFailure({
-              status: 403,
-              message: `Unknown project or no access: ${decodeURIComponent(match[1] ?? "")}`
-            })
-          )
-        }
-        return yield* withBody(project(request, match[2] ?? "/"))
-      }).pipe(Effect.catchAll((failure) => Effect.succeed(failureResponse(failure))))
-      return HttpServerResponse.setHeader(response, "x-request-id", requestId)
-    })
-    return app
-  })
+    const route = (request: HttpServerRequest.HttpServerRequest, pathname: string) => {
+      if (pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`)) {
+        return admin(request, pathname.slice(ADMIN_PREFIX.length) || "/")
+      }
+      if (pathname === "/oauth2/token" && request.method === "POST") return oauthToken(request)
+      const match = /^\/api\/v1\/projects\/([^/]+)(\/.*)?$/.exec(pathname)
+      if (match === null) return Effect.fail(notFound(`No endpoint ${request.method} ${pathname}`))
+      if (`/api/v1/projects/${match[1]}` !== projectPrefix) {
+        return Effect.fail(
+          new ApiFailure({
+            status: 403,
+            message: `Unknown project or no access: ${decodeURIComponent(match[1] ?? "")}`
+          })
+        )
+      }
+      return project(request, match[2] ?? "/")
+    }
 
-const isRouteNotFound = (u: unknown): boolean =>
-  typeof u === "object" && u !== null && "_tag" in u && u._tag === "RouteNotFound"
+    return Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const persistence = yield* Persistence
+      const pathname = new URL(request.url, "http://emulator").pathname
+      const response = yield* route(request, pathname).pipe(
+        // What the request changed is durable before it is answered.
+        Effect.tap(() => persistence.flush),
+        Effect.catchAll((failure) =>
+          Effect.succeed(failureResponse(
+            failure instanceof ApiFailure
+              ? failure
+              : new ApiFailure({
+                status: 500,
+                message: `The emulator could not persist the change: ${failure.message}`
+              })
+          ))
+        )
+      )
+      return HttpServerResponse.setHeader(response, "x-request-id", randomToken(8))
+    })
+  })
 
 /** The JSON text of an error envelope (re-exported for tests and tools). */
 export const errorEnvelopeText = (status: number, message: string) => envelopeText(new ApiFailure({ status, message }))

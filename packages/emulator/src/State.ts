@@ -1,14 +1,14 @@
 /**
  * The emulator's state: functions, calls, schedules, sessions, files and tokens of one project, with the
- * emulator's clock and the snapshot form persisted to disk.
+ * emulator's clock, and what changed since persistence last wrote it.
  *
  * @since 0.1.0
  */
-import { CogniteFunction, Files, FunctionCall, FunctionSchedule, FunctionsLimits } from "@effect-cdf/core"
+import type { CogniteFunction, Files, FunctionCall, FunctionSchedule, FunctionsLimits } from "@effect-cdf/core"
 import type { Deferred } from "effect"
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
+import type { PreparedHandler } from "./HandlerRuntime.js"
 import { freshId } from "./internal/ids.js"
-import type { PreparedHandler } from "./Runtime.js"
 
 /** One line of a call's log. */
 export interface LogLine {
@@ -64,6 +64,9 @@ export interface IssuedToken {
   readonly expiresAt: number
 }
 
+/** The kinds of records the store holds, each persisted on its own. */
+export type RecordKind = "function" | "call" | "schedule" | "file" | "session" | "token" | "execution" | "meta"
+
 /** The in-memory store of one emulated project. Every method is synchronous: call it inside `Effect.sync`. */
 export class Store {
   readonly functions = new Map<number, StoredFunction>()
@@ -75,14 +78,21 @@ export class Store {
   /** How many times each function's handler was run. */
   readonly executions = new Map<number, number>()
   activation: FunctionsLimits.ActivationStatus = "activated"
+  /** When activation was requested (emulator time), for the activation delay. */
+  activationRequestedAt = 0
   /** Milliseconds added to the clock by `advance`. */
   offsetMillis = 0
-  /** Bumped on every change, so persistence knows when to write. */
-  version = 0
+  /** The records changed since persistence last wrote them, by kind. */
+  readonly dirty = new Map<RecordKind, Set<number | string>>()
 
-  /** Records that something changed. */
-  touch(): void {
-    this.version++
+  /** Records that a record changed (or was deleted): persistence writes it before the next answer. */
+  touch(kind: RecordKind, id: number | string = 0): void {
+    let ids = this.dirty.get(kind)
+    if (ids === undefined) {
+      ids = new Set()
+      this.dirty.set(kind, ids)
+    }
+    ids.add(id)
   }
 
   /** A new id no resource of the map holds. */
@@ -102,13 +112,27 @@ export class Store {
     return undefined
   }
 
+  /** How many calls run now, per function: kept as calls start and end, so checking a limit is O(1). */
+  private readonly running = new Map<number, number>()
+  private runningTotal = 0
+
+  /** Counts a call of `functionId` as running. */
+  callStarted(functionId: number): void {
+    this.running.set(functionId, (this.running.get(functionId) ?? 0) + 1)
+    this.runningTotal++
+  }
+
+  /** Counts a call of `functionId` as ended. */
+  callEnded(functionId: number): void {
+    const n = (this.running.get(functionId) ?? 0) - 1
+    if (n > 0) this.running.set(functionId, n)
+    else this.running.delete(functionId)
+    this.runningTotal = Math.max(0, this.runningTotal - 1)
+  }
+
   /** The calls running now, for one function or all. */
   runningCalls(functionId?: number): number {
-    let n = 0
-    for (const c of this.calls.values()) {
-      if (c.call.status === "Running" && (functionId === undefined || c.call.functionId === functionId)) n++
-    }
-    return n
+    return functionId === undefined ? this.runningTotal : this.running.get(functionId) ?? 0
   }
 }
 
@@ -125,84 +149,22 @@ export declare namespace State {
   }
 }
 
+/** Makes an empty state, with Functions in the given activation status (default `activated`). */
+export const makeWith = (activation: FunctionsLimits.ActivationStatus = "activated") =>
+  Effect.sync((): State.Service => {
+    const store = new Store()
+    store.activation = activation
+    return {
+      store,
+      now: Effect.map(Clock.currentTimeMillis, (t) => t + store.offsetMillis)
+    }
+  })
+
 /** Makes an empty state. */
-export const make = Effect.sync((): State.Service => {
-  const store = new Store()
-  return {
-    store,
-    now: Effect.map(Clock.currentTimeMillis, (t) => t + store.offsetMillis)
-  }
-})
+export const make = makeWith()
 
 /** An empty state. */
 export const layer = Layer.effect(State, make)
 
-// ---------------------------------------------------------------------------------------------------------
-// snapshot
-// ---------------------------------------------------------------------------------------------------------
-
-const LogLineSchema = Schema.Struct({ timestamp: Schema.Number, message: Schema.String })
-const StringRecord = Schema.Record({ key: Schema.String, value: Schema.String })
-const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-
-/** The persisted form of the whole state (file bytes are stored beside it). */
-export const Snapshot = Schema.Struct({
-  version: Schema.Literal(1),
-  devToken: Schema.String,
-  activation: FunctionsLimits.ActivationStatus,
-  offsetMillis: Schema.Number,
-  functions: Schema.Array(Schema.Struct({ fn: CogniteFunction.CogniteFunction, secrets: StringRecord })),
-  calls: Schema.Array(Schema.Struct({
-    call: FunctionCall.FunctionCall,
-    logs: Schema.Array(LogLineSchema),
-    response: Schema.optionalWith(Schema.Struct({ value: Schema.Unknown }), { exact: true })
-  })),
-  schedules: Schema.Array(Schema.Struct({
-    schedule: FunctionSchedule.FunctionSchedule,
-    data: Schema.optionalWith(JsonObject, { exact: true })
-  })),
-  files: Schema.Array(Schema.Struct({ meta: Files.FileMetadata, uploadToken: Schema.String })),
-  sessions: Schema.Array(Schema.Struct({
-    id: Schema.Number,
-    type: Schema.Literal("CLIENT_CREDENTIALS", "TOKEN_EXCHANGE", "ONESHOT_TOKEN_EXCHANGE"),
-    status: Schema.Literal("READY", "ACTIVE", "REVOKED", "EXPIRED"),
-    nonce: Schema.String,
-    nonceExpiresAt: Schema.Number,
-    nonceUsed: Schema.Boolean,
-    createdTime: Schema.Number,
-    clientId: Schema.optionalWith(Schema.String, { exact: true })
-  })),
-  executions: Schema.Array(Schema.Tuple(Schema.Number, Schema.Number))
-})
-/** The persisted form of the whole state. */
-export type Snapshot = typeof Snapshot.Type
-
-/** The snapshot of a store. */
-export const toSnapshot = (store: Store, devToken: string): Snapshot => ({
-  version: 1,
-  devToken,
-  activation: store.activation,
-  offsetMillis: store.offsetMillis,
-  functions: [...store.functions.values()].map((f) => ({ fn: f.fn, secrets: f.secrets })),
-  calls: [...store.calls.values()].map((c) => ({
-    call: c.call,
-    logs: c.logs,
-    ...(c.response === undefined ? {} : { response: c.response })
-  })),
-  schedules: [...store.schedules.values()].map((s) => ({
-    schedule: s.schedule,
-    ...(s.data === undefined ? {} : { data: s.data })
-  })),
-  files: [...store.files.values()].map((f) => ({ meta: f.meta, uploadToken: f.uploadToken })),
-  sessions: [...store.sessions.values()].map((s) => ({
-    id: s.id,
-    type: s.type,
-    status: s.status,
-    nonce: s.nonce,
-    nonceExpiresAt: s.nonceExpiresAt,
-    nonceUsed: s.nonceUsed,
-    createdTime: s.createdTime,
-    ...(s.clientId === undefined ? {} : { clientId: s.clientId })
-  })),
-  executions: [...store.executions.entries()]
-})
+/** An empty state with Functions in the given activation status. */
+export const layerWith = (activation: FunctionsLimits.ActivationStatus) => Layer.effect(State, makeWith(activation))

@@ -84,8 +84,14 @@ export const make = (options: TokensOptions) =>
           const t = yield* now
           const token = randomToken()
           // Drop expired tokens so a long-running emulator does not accumulate them.
-          for (const [k, v] of store.tokens) if (v.expiresAt <= t) store.tokens.delete(k)
+          for (const [k, v] of store.tokens) {
+            if (v.expiresAt <= t) {
+              store.tokens.delete(k)
+              store.touch("token", k)
+            }
+          }
           store.tokens.set(token, { expiresAt: t + ttl * 1000 })
+          store.touch("token", token)
           return { accessToken: Redacted.make(token), expiresIn: ttl }
         }),
       isValid: (token) =>

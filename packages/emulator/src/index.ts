@@ -5,8 +5,10 @@
  * @since 0.1.0
  */
 
-/** The command line: arguments and the run loop. */
+/** The emulator's own command line (`effect-cdf-emulator`). */
 export * as Cli from "./Cli.js"
+/** The emulator's one command: its flags and its run, shared by its bin and `cdf-fn emulator start`. */
+export * as Command from "./Command.js"
 /** The emulator as a layer: options, the running emulator's service. */
 export * as Emulator from "./Emulator.js"
 /** Deploying functions and running calls. */
@@ -19,8 +21,14 @@ export * as Limits from "./Limits.js"
 export * as Persistence from "./Persistence.js"
 /** The REST routes of the emulated project. */
 export * as Routes from "./Routes.js"
-/** The handler runtime: JavaScript workers, Python processes, in-process handlers. */
-export * as Runtime from "./Runtime.js"
+/** The handler runtime: warm JavaScript workers, warm Python runners, in-process handlers. */
+export * as HandlerRuntime from "./HandlerRuntime.js"
+/**
+ * The handler runtime under its former name.
+ *
+ * @deprecated Use `HandlerRuntime`.
+ */
+export * as Runtime from "./HandlerRuntime.js"
 /** Schedules firing on their cron expressions. */
 export * as Scheduler from "./Scheduler.js"
 /** The HTTP front: auth, faults, envelopes, the token endpoint, the admin API. */

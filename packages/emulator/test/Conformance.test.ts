@@ -187,7 +187,8 @@ describe("conformance over HTTP", () => {
           body: { items: [{ externalId: "nope" }, { id: 12 }] }
         })
         fails(missing, 400)
-        expect(field(missing.body, "error", "missing")).toEqual([{ externalId: "nope" }, { id: 12 }])
+        // The real service spells an unknown external id `external_id` here (Cognite's integration test).
+        expect(field(missing.body, "error", "missing")).toEqual([{ external_id: "nope" }, { id: 12 }])
         const eleven = Array.from({ length: 11 }, (_, i) => ({ id: i + 1 }))
         fails(yield* request(emulator, "POST", "/functions/byids", { body: { items: eleven } }), 400)
 

@@ -3,71 +3,14 @@
  * auth with the dev token, the upload and deploy flow, a call end to end, its timeout and a schedule,
  * all moved by `TestClock.adjust`.
  */
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Redacted, Schema, TestClock } from "effect"
+import { Effect, Fiber, Schema, TestClock } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Emulator } from "../src/index.js"
-
-const Json = Schema.Unknown
-const Item = Schema.Struct({ id: Schema.Number })
-const Items = Schema.Struct({ items: Schema.Array(Schema.Struct({ id: Schema.Number, status: Schema.String })) })
-const Ticket = Schema.Struct({ id: Schema.Number, uploadUrl: Schema.String })
-const Session = Schema.Struct({ items: Schema.Tuple(Schema.Struct({ nonce: Schema.String })) })
-const Call = Schema.Struct({ id: Schema.Number, status: Schema.String })
-
-/** A client authenticated with the dev token, on the project's base URL. */
-const projectClient = Effect.gen(function*() {
-  const emulator = yield* Emulator.Emulator
-  const client = yield* HttpClient.HttpClient
-  return client.pipe(
-    HttpClient.mapRequest((request) =>
-      request.pipe(
-        HttpClientRequest.prependUrl(`${emulator.baseUrl}/api/v1/projects/${emulator.project}`),
-        HttpClientRequest.bearerToken(Redacted.value(emulator.token))
-      )
-    )
-  )
-})
-
-const send = <A, I>(schema: Schema.Schema<A, I>, method: "GET" | "POST", path: string, body?: unknown) =>
-  Effect.gen(function*() {
-    const client = yield* projectClient
-    const request = method === "GET"
-      ? HttpClientRequest.get(path)
-      : HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUnsafeJson(body ?? {}))
-    const response = yield* client.execute(request)
-    return { status: response.status, body: yield* HttpClientResponse.schemaBodyJson(schema)(response) }
-  }).pipe(Effect.scoped)
-
-/** Uploads an empty bundle, creates an in-process function and waits until it is Ready. */
-const deploy = (handler: string) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const ticket = yield* send(Ticket, "POST", "/files", { name: `${handler}.zip` })
-    const put = yield* client.execute(
-      HttpClientRequest.put(ticket.body.uploadUrl).pipe(HttpClientRequest.bodyUint8Array(new Uint8Array()))
-    )
-    expect(put.status).toBe(200)
-    const created = yield* send(
-      Schema.Struct({ items: Schema.Tuple(Item) }),
-      "POST",
-      "/functions",
-      { items: [{ name: handler, fileId: ticket.body.id, functionPath: `inprocess:${handler}` }] }
-    )
-    expect(created.status).toBe(201)
-    const id = created.body.items[0].id
-    for (;;) {
-      const fn = yield* send(Schema.Struct({ status: Schema.String }), "GET", `/functions/${id}`)
-      if (fn.body.status === "Ready") return id
-      expect(fn.body.status).not.toBe("Failed")
-      yield* TestClock.adjust(1)
-    }
-  })
-
-const nonce = Effect.map(
-  send(Session, "POST", "/sessions", { items: [{ tokenExchange: true }] }),
-  (reply) => reply.body.items[0].nonce
-)
+import { Call, deploy, Items, Json, nonce, send } from "./inMemorySupport.js"
 
 const EmulatorInMemory = Emulator.layerInMemory({
   limits: { callTimeoutMillis: 60_000 },
@@ -146,4 +89,20 @@ describe("Emulator.layerInMemory", () => {
       const fiber = yield* Effect.fork(send(Json, "GET", "/functions"))
       expect((yield* Fiber.join(fiber)).status).toBe(200)
     }).pipe(Effect.provide(EmulatorInMemory)))
+})
+
+describe("durability before the answer", () => {
+  it.scoped("a call is in the journal on disk when its 201 arrives (no background flush ran)", () =>
+    Effect.gen(function*() {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emulator-durable-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dataDir, { recursive: true, force: true })))
+      const journal = () => fs.readFileSync(path.join(dataDir, "journal.jsonl"), "utf8")
+      yield* Effect.gen(function*() {
+        const id = yield* deploy("tick")
+        const started = yield* send(Call, "POST", `/functions/${id}/call`, { nonce: yield* nonce })
+        expect(started.status).toBe(201)
+        // The TestClock has not moved: only the write before the answer can have put it there.
+        expect(journal()).toContain(`{"put":"call","id":${started.body.id},`)
+      }).pipe(Effect.provide(Emulator.layerInMemory({ dataDir, handlers: { tick: () => "tick" } })))
+    }))
 })

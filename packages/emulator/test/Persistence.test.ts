@@ -54,7 +54,9 @@ describe("persistence", () => {
           }
         }).pipe(Effect.provide(Emulator.layer(options)))
       )
-      expect(fs.existsSync(path.join(dataDir, "state.json"))).toBe(true)
+      // The journal holds the dev token and the secrets: only its owner may read it.
+      const journal = fs.statSync(path.join(dataDir, Persistence.JOURNAL_FILE))
+      expect(journal.mode & 0o777).toBe(0o600)
 
       yield* Effect.scoped(
         Effect.gen(function*() {

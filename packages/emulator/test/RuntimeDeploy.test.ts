@@ -4,9 +4,9 @@ import { strToU8, zipSync } from "fflate"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { DeployProblem } from "../src/Runtime.js"
-import { HandlerRuntime, unzipBundle } from "../src/Runtime.js"
-import * as Runtime from "../src/Runtime.js"
+import type { DeployProblem } from "../src/HandlerRuntime.js"
+import { HandlerRuntime, unzipBundle } from "../src/HandlerRuntime.js"
+import * as Runtime from "../src/HandlerRuntime.js"
 import { bundleOf, completed, failedWith, prepare, request, timedOut, zipOf } from "./fixtures/runtime/bundles.js"
 
 const problemOf = <A>(effect: Effect.Effect<A, DeployProblem, HandlerRuntime>) =>

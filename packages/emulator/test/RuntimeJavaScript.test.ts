@@ -3,8 +3,8 @@ import { Effect, Fiber, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { HandlerRuntime, layer as runtimeLayer } from "../src/Runtime.js"
-import type { LogLine } from "../src/Runtime.js"
+import { HandlerRuntime, layer as runtimeLayer } from "../src/HandlerRuntime.js"
+import type { LogLine } from "../src/HandlerRuntime.js"
 import {
   callInfo,
   completed,

@@ -3,8 +3,8 @@ import { Deferred, Effect, Fiber } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { LogLine } from "../src/Runtime.js"
-import { HandlerRuntime, layer as runtimeLayer } from "../src/Runtime.js"
+import type { LogLine } from "../src/HandlerRuntime.js"
+import { HandlerRuntime, layer as runtimeLayer } from "../src/HandlerRuntime.js"
 import {
   callInfo,
   completed,
@@ -15,6 +15,9 @@ import {
   runPastTimeout,
   timedOut
 } from "./fixtures/runtime/bundles.js"
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null && key in value ? Reflect.get(value, key) : undefined
 
 /** Whether a process exists and is not a zombie waiting to be reaped. */
 const isAlive = (pid: number): boolean => {
@@ -232,6 +235,24 @@ describe("HandlerRuntime, Python handlers", () => {
         assert.strictEqual(completed(outcome).response, "hej")
         const none = yield* prepareAndRun(py("def handle():", "    pass"))
         assert.strictEqual(completed(none).response, null)
+      }))
+
+    it.effect("a warm runner serves many calls; a handler reading stdin gets EOF, not the next call", () =>
+      Effect.gen(function*() {
+        const runtime = yield* HandlerRuntime
+        const handler = yield* prepare(py(
+          "import os, sys",
+          "count = 0",
+          "def handle(data):",
+          "    global count",
+          "    count += 1",
+          "    return {'pid': os.getpid(), 'count': count, 'stdin': sys.stdin.read(), 'n': data['n']}"
+        ))
+        const first = completed(yield* runtime.run(request(handler, { data: { n: 1 } })))
+        const second = completed(yield* runtime.run(request(handler, { data: { n: 2 } })))
+        assert.deepStrictEqual(first.response, { pid: field(first.response, "pid"), count: 1, stdin: "", n: 1 })
+        // The same interpreter, its module state kept, as in a warm CDF container.
+        assert.deepStrictEqual(second.response, { pid: field(first.response, "pid"), count: 2, stdin: "", n: 2 })
       }))
 
     it.effect("an allocation over the memory cap is Failed with a memory message", () =>

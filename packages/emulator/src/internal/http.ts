@@ -1,10 +1,12 @@
-import { ErrorEnvelope } from "@effect-cdf/core"
 import { HttpServerResponse } from "@effect/platform"
 import { Context, Data, Effect, Either, ParseResult, Schema } from "effect"
 import { gunzipSync } from "node:zlib"
 
-/** A reference to an item in `missing` / `duplicated`. */
-export type ItemRef = { readonly id: number } | { readonly externalId: string }
+/**
+ * A reference to an item in `missing` / `duplicated`. `external_id` is how the real service spells an
+ * unknown external id in `POST /functions/byids` (Cognite's integration test asserts that key).
+ */
+export type ItemRef = { readonly id: number } | { readonly externalId: string } | { readonly external_id: string }
 
 /** A failure the API answers with its error envelope. */
 export class ApiFailure extends Data.TaggedError("ApiFailure")<{
@@ -32,21 +34,16 @@ export const forbidden = (message: string) => new ApiFailure({ status: 403, mess
 /** 429. */
 export const tooManyRequests = (message: string) => new ApiFailure({ status: 429, message })
 
-const encodeEnvelope = Schema.encodeSync(ErrorEnvelope.ErrorEnvelope)
-
-/** The JSON text of an error envelope. */
-export const envelopeText = (failure: ApiFailure): string => {
-  const refs = (items: ReadonlyArray<ItemRef> | undefined) =>
-    (items ?? []).map((item) => new ErrorEnvelope.ItemReference("id" in item ? { id: item.id } : item))
-  return JSON.stringify(encodeEnvelope(
-    new ErrorEnvelope.ErrorBody({
+/** The JSON text of an error envelope: `{"error": {"code", "message", "missing"?, "duplicated"?}}`. */
+export const envelopeText = (failure: ApiFailure): string =>
+  JSON.stringify({
+    error: {
       code: failure.status,
       message: failure.message,
-      missing: refs(failure.missing),
-      duplicated: refs(failure.duplicated)
-    })
-  ))
-}
+      ...(failure.missing === undefined || failure.missing.length === 0 ? {} : { missing: failure.missing }),
+      ...(failure.duplicated === undefined || failure.duplicated.length === 0 ? {} : { duplicated: failure.duplicated })
+    }
+  })
 
 /** The response for an `ApiFailure`. */
 export const failureResponse = (failure: ApiFailure): HttpServerResponse.HttpServerResponse =>
@@ -79,7 +76,12 @@ export const decodeContent = (bytes: Uint8Array, encoding: string | undefined, m
     try {
       return Either.right(new Uint8Array(gunzipSync(bytes, { maxOutputLength: maxBytes })))
     } catch (e) {
-      return Either.left(badRequest(`The gzip request body could not be decompressed: ${String(e)}`))
+      // The output is capped too: a small body that inflates past the cap is as large as a large one.
+      return Either.left(
+        e instanceof RangeError
+          ? new ApiFailure({ status: 413, message: `The request body is over the limit of ${maxBytes} bytes` })
+          : badRequest(`The gzip request body could not be decompressed: ${String(e)}`)
+      )
     }
   }
   return Either.left(new ApiFailure({ status: 415, message: `Unsupported Content-Encoding: ${enc}` }))
@@ -91,13 +93,38 @@ const formatParseError = (error: ParseResult.ParseError): string =>
     .map((issue) => issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`)
     .join("; ")
 
+/** How deeply a request body's JSON may nest. */
+export const MAX_JSON_DEPTH = 512
+
+/** Whether JSON text nests arrays and objects deeper than `max` (a linear scan, no recursion). */
+export const nestsDeeperThan = (text: string, max: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}
+
 /** Parses the body as JSON (an empty body is `{}`) and decodes it with `schema`; failures are 400s. */
 export const decodeBody = <A, I>(schema: Schema.Schema<A, I>) =>
   Effect.flatMap(RawBody, (bytes) => {
     let json: unknown = {}
     if (bytes.length > 0) {
+      const text = new TextDecoder().decode(bytes)
+      // Deep nesting would overflow the stack of whatever walks the value later: refuse it up front.
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        return Effect.fail(badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`))
+      }
       try {
-        json = JSON.parse(new TextDecoder().decode(bytes))
+        json = JSON.parse(text)
       } catch {
         return Effect.fail(badRequest("The request body is not valid JSON"))
       }

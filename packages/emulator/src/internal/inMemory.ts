@@ -12,7 +12,7 @@ import {
 } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import { Cause, Chunk, Effect, Stream } from "effect"
-import { type Connection, halfBody } from "./connection.js"
+import { type Connection, halfBody, tooLarge } from "./connection.js"
 
 /** What a web `Request` takes as its body. */
 type RequestBody = NonNullable<ConstructorParameters<typeof Request>[1]>["body"]
@@ -96,6 +96,12 @@ export const makeClient = (serve: Serve, origin: string): HttpClient.HttpClient 
       })
       const outcome: Outcome = { reset: false, truncated: undefined }
       const connection: Connection["Type"] = {
+        readBody: (maxBytes) =>
+          Effect.flatMap(
+            Effect.promise(() => webRequest.arrayBuffer()),
+            (buffer) =>
+              buffer.byteLength > maxBytes ? Effect.fail(tooLarge(maxBytes)) : Effect.succeed(new Uint8Array(buffer))
+          ),
         reset: Effect.sync(() => {
           outcome.reset = true
         }),

@@ -5,12 +5,14 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { Worker } from "node:worker_threads"
 import { LineSplitter, type LogCollector } from "./logs.js"
+import { type PooledWorker, WarmPool } from "./pool.js"
+import { outcomeOf, Reply } from "./replies.js"
 import { runWithTimeout } from "./timeout.js"
 import type { PreparedHandler, RunOutcome, RunRequest } from "./types.js"
-import { failed, memoryExceededMessage, notSerialisableMessage, responseTooLargeMessage } from "./types.js"
+import { failed, memoryExceededMessage } from "./types.js"
 
 /**
  * The worker's code. Eval workers are CommonJS in both the built package and the sources vitest runs,
@@ -129,47 +131,41 @@ parentPort.on("message", (msg) => {
  */
 export const maxIdlePerKey = 24
 
-type Reply =
-  | { readonly kind: "ok"; readonly json: string }
-  | { readonly kind: "exception"; readonly message: string; readonly trace?: string }
-  | { readonly kind: "notJson"; readonly reason: string }
-  | { readonly kind: "tooLarge"; readonly bytes: number }
-  | { readonly kind: "died"; readonly message: string; readonly trace?: string }
+/** How a call ended, as the parent sees it: the worker's reply, or the worker died. */
+type CallEnd = Reply | { readonly kind: "died"; readonly message: string; readonly trace?: string }
 
 interface ActiveCall {
   readonly id: number
   readonly collector: LogCollector
-  readonly finish: (reply: Reply) => void
+  readonly finish: (end: CallEnd) => void
 }
 
-const str = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
-const field = (message: object, name: string): unknown => name in message ? Reflect.get(message, name) : undefined
+/** What a worker posts to the parent, decoded with a `Schema`. */
+const WorkerMessage = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("ready") }),
+  Schema.Struct({
+    type: Schema.Literal("loadError"),
+    message: Schema.String,
+    trace: Schema.optional(Schema.NullOr(Schema.String))
+  }),
+  Schema.Struct({ type: Schema.Literal("log"), id: Schema.Number, timestamp: Schema.Number, message: Schema.String }),
+  Schema.extend(Schema.Struct({ type: Schema.Literal("result"), id: Schema.Number }), Reply)
+)
+const decodeWorkerMessage = Schema.decodeUnknownEither(WorkerMessage)
 
-const toReply = (message: object): Reply => {
-  const trace = str(field(message, "trace"))
-  switch (field(message, "kind")) {
-    case "ok":
-      return { kind: "ok", json: str(field(message, "json")) ?? "null" }
-    case "notJson":
-      return { kind: "notJson", reason: str(field(message, "reason")) ?? "unknown reason" }
-    case "tooLarge": {
-      const bytes = field(message, "bytes")
-      return { kind: "tooLarge", bytes: typeof bytes === "number" ? bytes : Number.NaN }
-    }
-    default: {
-      const text = str(field(message, "message")) ?? "The handler failed."
-      return trace === undefined ? { kind: "exception", message: text } : { kind: "exception", message: text, trace }
-    }
-  }
-}
+/** The problem of a handler that could not be loaded. */
+type LoadProblem = { readonly message: string; readonly trace?: string }
 
-const errorCode = (error: Error): unknown => field(error, "code")
+const loadProblem = (message: string, trace: string | null | undefined): LoadProblem =>
+  trace === null || trace === undefined ? { message } : { message, trace }
+
+const errorCode = (error: Error): unknown => "code" in error ? error.code : undefined
 
 /** One worker thread with one handler module loaded. */
-export class JsWorker {
+export class JsWorker implements PooledWorker {
   readonly worker: Worker
   /** Resolves with `undefined` once the module loaded, or with why it could not be loaded. */
-  readonly ready: Promise<{ readonly message: string; readonly trace?: string } | undefined>
+  readonly ready: Promise<LoadProblem | undefined>
   /** Resolves once the thread has exited. */
   readonly gone: Promise<void>
   private active: ActiveCall | undefined
@@ -183,7 +179,7 @@ export class JsWorker {
     entryPath: string,
     entryName: string,
     memoryMb: number,
-    env: Record<string, string> | undefined
+    env: Readonly<Record<string, string>> | undefined
   ) {
     this.worker = new Worker(workerSource, {
       eval: true,
@@ -195,7 +191,7 @@ export class JsWorker {
       ...(env === undefined ? {} : { env: { ...process.env, ...env } })
     })
     const worker = this.worker
-    let resolveReady: (value: { readonly message: string; readonly trace?: string } | undefined) => void = () => {}
+    let resolveReady: (value: LoadProblem | undefined) => void = () => {}
     this.ready = new Promise((resolve) => {
       resolveReady = resolve
     })
@@ -205,26 +201,23 @@ export class JsWorker {
       stream.on("data", (chunk: string) => splitter.write(chunk))
     }
     worker.on("message", (message: unknown) => {
-      if (typeof message !== "object" || message === null) return
-      const type = field(message, "type")
-      if (type === "ready") {
-        resolveReady(undefined)
-      } else if (type === "loadError") {
-        const reply = toReply(message)
-        resolveReady(reply.kind === "exception" ? reply : { message: "The handler could not be loaded." })
-      } else if (type === "log") {
-        const active = this.active
-        const text = str(field(message, "message"))
-        const timestamp = field(message, "timestamp")
-        if (active !== undefined && field(message, "id") === active.id && text !== undefined) {
-          active.collector.push(text, typeof timestamp === "number" ? timestamp : Date.now())
-        }
-      } else if (type === "result") {
-        const active = this.active
-        if (active !== undefined && field(message, "id") === active.id) {
-          this.active = undefined
-          active.finish(toReply(message))
-        }
+      const decoded = decodeWorkerMessage(message)
+      if (decoded._tag === "Left") return
+      const event = decoded.right
+      const active = this.active
+      switch (event.type) {
+        case "ready":
+          return resolveReady(undefined)
+        case "loadError":
+          return resolveReady(loadProblem(event.message, event.trace))
+        case "log":
+          if (active !== undefined && event.id === active.id) active.collector.push(event.message, event.timestamp)
+          return
+        case "result":
+          if (active !== undefined && event.id === active.id) {
+            this.active = undefined
+            active.finish(event)
+          }
       }
     })
     worker.on("error", (error) => {
@@ -234,7 +227,7 @@ export class JsWorker {
       worker.on("exit", (code) => {
         this.dead = true
         const error = this.lastError
-        const died: Extract<Reply, { readonly kind: "died" }> = error === undefined
+        const died: Extract<CallEnd, { readonly kind: "died" }> = error === undefined
           ? { kind: "died", message: `The handler's worker exited with code ${code}.` }
           : errorCode(error) === "ERR_WORKER_OUT_OF_MEMORY"
           ? { kind: "died", message: memoryExceededMessage(memoryMb) }
@@ -256,7 +249,7 @@ export class JsWorker {
   }
 
   /** Starts a call; `finish` is called once with its reply (or with how the worker died). */
-  begin(req: RunRequest, collector: LogCollector, finish: (reply: Reply) => void): void {
+  begin(req: RunRequest, collector: LogCollector, finish: (end: CallEnd) => void): void {
     this.nextId += 1
     const id = this.nextId
     this.active = { id, collector, finish }
@@ -269,6 +262,11 @@ export class JsWorker {
       callInfo: req.callInfo,
       limit: req.responseSizeLimitBytes
     })
+  }
+
+  /** Lets an idle worker not keep the Node process alive. */
+  unref(): void {
+    this.worker.unref()
   }
 
   /** Forgets the running call, if any. */
@@ -286,77 +284,13 @@ export class JsWorker {
 }
 
 /** The warm workers of every prepared JavaScript handler. */
-export class JsPool {
-  private readonly idle = new Map<string, Array<JsWorker>>()
-  private readonly all = new Set<JsWorker>()
-  private closed = false
-
-  /** The pool key of a handler under a memory cap and environment. */
-  static key(handler: PreparedHandler, memoryMb: number, env: Readonly<Record<string, string>> | undefined): string {
-    return JSON.stringify([handler.dir, handler.entry, memoryMb, env ?? null])
-  }
-
-  /** Starts a new worker for a handler. */
-  spawn(handler: PreparedHandler, memoryMb: number, env: Readonly<Record<string, string>> | undefined): JsWorker {
-    if (this.closed) throw new Error("The handler runtime is shut down.")
-    const worker = new JsWorker(
-      JsPool.key(handler, memoryMb, env),
-      handler.dir,
-      `${handler.dir}/${handler.entry}`,
-      handler.entry,
-      memoryMb,
-      env === undefined || Object.keys(env).length === 0 ? undefined : { ...env }
+export class JsPool extends WarmPool<JsWorker> {
+  constructor() {
+    super(
+      (key, handler, memoryMb, env) =>
+        new JsWorker(key, handler.dir, `${handler.dir}/${handler.entry}`, handler.entry, memoryMb, env),
+      maxIdlePerKey
     )
-    this.all.add(worker)
-    void worker.gone.then(() => this.all.delete(worker))
-    return worker
-  }
-
-  /** An idle worker for the key, or a new one. */
-  acquire(handler: PreparedHandler, memoryMb: number, env: Readonly<Record<string, string>> | undefined): JsWorker {
-    const idle = this.idle.get(JsPool.key(handler, memoryMb, env))
-    while (idle !== undefined && idle.length > 0) {
-      const worker = idle.pop()
-      if (worker !== undefined && !worker.dead) return worker
-    }
-    return this.spawn(handler, memoryMb, env)
-  }
-
-  /** Takes a worker back after a call: kept warm if it is healthy and there is room, else stopped. */
-  settle(worker: JsWorker): void {
-    if (worker.dead) return
-    if (worker.busy || this.closed) {
-      void worker.terminate()
-      return
-    }
-    const idle = this.idle.get(worker.key) ?? []
-    if (idle.length >= maxIdlePerKey) {
-      void worker.terminate()
-      return
-    }
-    idle.push(worker)
-    this.idle.set(worker.key, idle)
-    // An idle worker must not keep the process alive.
-    worker.worker.unref()
-  }
-
-  /** Stops every worker of one prepared handler. */
-  release(dir: string): Promise<void> {
-    const stopping: Array<Promise<void>> = []
-    for (const worker of this.all) if (worker.dir === dir) stopping.push(worker.terminate())
-    for (const [key, idle] of this.idle) {
-      const kept = idle.filter((worker) => worker.dir !== dir)
-      if (kept.length === 0) this.idle.delete(key)
-      else this.idle.set(key, kept)
-    }
-    return Promise.all(stopping).then(() => undefined)
-  }
-
-  /** Stops every worker and waits until all threads have exited. */
-  shutdown(): Promise<void> {
-    this.closed = true
-    this.idle.clear()
-    return Promise.all(Array.from(this.all, (worker) => worker.terminate())).then(() => undefined)
   }
 }
 
@@ -366,7 +300,7 @@ export const loadJavaScript = (
   handler: PreparedHandler,
   memoryMb: number,
   timeoutMillis: number
-): Promise<{ readonly message: string; readonly trace?: string } | undefined> => {
+): Promise<LoadProblem | undefined> => {
   let worker: JsWorker
   try {
     worker = pool.spawn(handler, memoryMb, undefined)
@@ -388,20 +322,8 @@ export const loadJavaScript = (
   })
 }
 
-const outcomeOf = (reply: Reply, req: RunRequest, collector: LogCollector): RunOutcome => {
-  const logs = collector.close()
-  switch (reply.kind) {
-    case "ok":
-      return { status: "Completed", response: JSON.parse(reply.json), logs }
-    case "notJson":
-      return failed(logs, notSerialisableMessage(reply.reason))
-    case "tooLarge":
-      return failed(logs, responseTooLargeMessage(reply.bytes, req.responseSizeLimitBytes))
-    case "exception":
-    case "died":
-      return failed(logs, reply.message, reply.trace)
-  }
-}
+const outcomeOfEnd = (end: CallEnd, req: RunRequest, collector: LogCollector): RunOutcome =>
+  end.kind === "died" ? failed(collector.close(), end.message, end.trace) : outcomeOf(end, req, collector.close())
 
 /** Runs one call of a JavaScript handler. Never fails; a timeout or an interruption stops the worker. */
 export const runJavaScript = (pool: JsPool, req: RunRequest): Effect.Effect<RunOutcome> =>
@@ -416,7 +338,7 @@ export const runJavaScript = (pool: JsPool, req: RunRequest): Effect.Effect<RunO
       }),
       (worker) =>
         typeof worker === "string" ? Effect.succeed(failed([], worker)) : Effect.async<RunOutcome>((resume) => {
-          worker.begin(req, collector, (reply) => resume(Effect.succeed(outcomeOf(reply, req, collector))))
+          worker.begin(req, collector, (end) => resume(Effect.succeed(outcomeOfEnd(end, req, collector))))
         }),
       // A worker still busy (the call timed out or was interrupted) is terminated by `settle`.
       (worker) => Effect.sync(() => typeof worker === "string" ? undefined : pool.settle(worker))
