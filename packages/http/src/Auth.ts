@@ -22,6 +22,7 @@ import { AuthenticationFailed, redactSample } from "@effect-cdf/core/Errors"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { Scope } from "effect"
 import {
+  Cause,
   Clock,
   Config,
   ConfigError,
@@ -69,12 +70,24 @@ export declare namespace Auth {
 
 /** How a cached token is refreshed. */
 export interface CacheOptions {
-  /** Refresh in the background once less than this is left; requests keep the old token meanwhile. Default 2 min. */
+  /**
+   * Refresh in the background once less than this is left; requests keep the old token meanwhile. Default 2
+   * min, and never more than three quarters of the token's lifetime, so a short-lived token is refreshed
+   * once per lifetime, not on every request.
+   */
   readonly refreshWindow?: Duration.DurationInput | undefined
-  /** Never hand out a token with less than this left: wait for a new one instead. Default 30 s. */
+  /**
+   * Never hand out a token with less than this left: wait for a new one instead. Default 30 s, and never
+   * more than half the token's lifetime.
+   */
   readonly minimumValidity?: Duration.DurationInput | undefined
-  /** After a failed background refresh, wait this long before trying again. Default 3 s. */
+  /**
+   * After a failed fetch, wait this long before trying again; it doubles with every further failure, up to
+   * 30 s. Meanwhile requests that have no usable token fail at once with the last failure. Default 3 s.
+   */
   readonly retryInterval?: Duration.DurationInput | undefined
+  /** How long one fetch may take, its retries included; a request never waits longer. Default 2 min. */
+  readonly fetchTimeout?: Duration.DurationInput | undefined
 }
 
 /** A token source for one fixed token: `refresh` cannot produce another. */
@@ -109,16 +122,33 @@ export const layerEffect = <E, R>(
     })
   )
 
-interface State {
-  readonly current: Option.Option<Token>
-  readonly inflight: Option.Option<Deferred.Deferred<Token, AuthenticationFailed>>
-  readonly lastFailureMillis: Option.Option<number>
+interface Cached {
+  readonly token: Token
+  /** Below this much time left the token is not handed out. */
+  readonly floorMillis: number
+  /** Below this much time left a background refresh starts. */
+  readonly windowMillis: number
 }
+
+interface State {
+  readonly current: Option.Option<Cached>
+  readonly inflight: Option.Option<Deferred.Deferred<Token, AuthenticationFailed>>
+  /** The last fetch's failure, and how many fetches in a row failed. */
+  readonly failure: Option.Option<
+    { readonly atMillis: number; readonly count: number; readonly error: AuthenticationFailed }
+  >
+}
+
+/** The longest pause between fetches after failures. */
+const MAX_RETRY_INTERVAL_MILLIS = 30_000
 
 /**
  * A caching token source over `fetch`: one fetch at a time however many requests wait, a background
- * refresh inside `refreshWindow`, and no token handed out with less than `minimumValidity` left. Fetches
- * run in the given scope, so a request that gives up does not cancel the refresh others wait for.
+ * refresh inside `refreshWindow`, and no token handed out with less than `minimumValidity` left. Both
+ * windows shrink with the token's lifetime. After a failure, fetches back off (doubling from
+ * `retryInterval`) and requests without a usable token fail fast with that failure. Fetches run in the
+ * given scope, interruptibly and within `fetchTimeout`, so a request that gives up does not cancel the
+ * refresh others wait for, and a hung identity provider never hangs a request.
  */
 export const makeCached = (
   fetch: Effect.Effect<Token, AuthenticationFailed>,
@@ -129,11 +159,49 @@ export const makeCached = (
     const refreshWindow = Duration.toMillis(options.refreshWindow ?? Duration.minutes(2))
     const minimumValidity = Duration.toMillis(options.minimumValidity ?? Duration.seconds(30))
     const retryInterval = Duration.toMillis(options.retryInterval ?? Duration.seconds(3))
-    const state = yield* Ref.make<State>({
-      current: Option.none(),
-      inflight: Option.none(),
-      lastFailureMillis: Option.none()
-    })
+    const fetchTimeout = options.fetchTimeout ?? Duration.minutes(2)
+    const state = yield* Ref.make<State>({ current: Option.none(), inflight: Option.none(), failure: Option.none() })
+
+    const backingOff = (s: State, now: number): Option.Option<AuthenticationFailed> => {
+      if (Option.isNone(s.failure)) return Option.none()
+      const { atMillis, count, error } = s.failure.value
+      const pause = Math.min(retryInterval * Math.pow(2, Math.max(0, count - 1)), MAX_RETRY_INTERVAL_MILLIS)
+      return now - atMillis < pause ? Option.some(error) : Option.none()
+    }
+
+    const settle = (exit: Exit.Exit<Token, AuthenticationFailed>, fetchedAt: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.update(state, (s): State => {
+          if (Exit.isSuccess(exit)) {
+            const token = exit.value
+            const lifetime = Math.max(0, token.expiresAtMillis - fetchedAt)
+            const floorMillis = Math.min(minimumValidity, lifetime / 2)
+            return {
+              current: Option.some({
+                token,
+                floorMillis,
+                windowMillis: Math.max(floorMillis, Math.min(refreshWindow, (lifetime * 3) / 4))
+              }),
+              inflight: Option.none(),
+              failure: Option.none()
+            }
+          }
+          const error = Option.getOrElse(
+            Cause.failureOption(exit.cause),
+            () => new AuthenticationFailed({ description: "the token fetch was interrupted" })
+          )
+          const count = Option.match(s.failure, { onNone: () => 1, onSome: (f) => f.count + 1 })
+          return { current: s.current, inflight: Option.none(), failure: Option.some({ atMillis: now, count, error }) }
+        }))
+
+    const bounded = fetch.pipe(
+      Effect.timeoutFail({
+        duration: fetchTimeout,
+        onTimeout: () => new AuthenticationFailed({ description: "the token fetch timed out" })
+      }),
+      // The fork inherits the uninterruptible region of `start`: without this the timeouts could not fire.
+      Effect.interruptible
+    )
 
     // Starts a fetch unless one is running; either way returns the one to wait for.
     const start = Effect.uninterruptible(Effect.gen(function*() {
@@ -141,14 +209,10 @@ export const makeCached = (
       const deferred = yield* Ref.modify(state, (s): readonly [Deferred.Deferred<Token, AuthenticationFailed>, State] =>
         Option.isSome(s.inflight) ? [s.inflight.value, s] : [fresh, { ...s, inflight: Option.some(fresh) }])
       if (deferred === fresh) {
-        yield* fetch.pipe(
+        const fetchedAt = yield* Clock.currentTimeMillis
+        yield* bounded.pipe(
           Effect.onExit((exit) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Ref.update(state, (s) => ({
-                current: Exit.isSuccess(exit) ? Option.some(exit.value) : s.current,
-                inflight: Option.none(),
-                lastFailureMillis: Exit.isSuccess(exit) ? Option.none() : Option.some(now)
-              }))).pipe(Effect.zipRight(Deferred.done(fresh, exit)))
+            Effect.zipRight(settle(exit, fetchedAt), Deferred.done(fresh, exit))
           ),
           Effect.forkIn(scope)
         )
@@ -156,34 +220,44 @@ export const makeCached = (
       return deferred
     }))
 
+    const awaitFetch = Effect.flatMap(start, (deferred) =>
+      Effect.map(Deferred.await(deferred), (fetched) =>
+        fetched.accessToken))
+
     const token = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const s = yield* Ref.get(state)
+      const failed = backingOff(s, now)
       if (Option.isSome(s.current)) {
-        const left = s.current.value.expiresAtMillis - now
-        if (left >= minimumValidity) {
-          const failedRecently = Option.isSome(s.lastFailureMillis) && now - s.lastFailureMillis.value < retryInterval
-          if (left <= refreshWindow && Option.isNone(s.inflight) && !failedRecently) {
+        const { floorMillis, token, windowMillis } = s.current.value
+        const left = token.expiresAtMillis - now
+        if (left >= floorMillis) {
+          if (left <= windowMillis && Option.isNone(s.inflight) && Option.isNone(failed)) {
             yield* start
           }
-          return s.current.value.accessToken
+          return token.accessToken
         }
       }
-      const deferred = yield* start
-      const fetched = yield* Deferred.await(deferred)
-      return fetched.accessToken
+      if (Option.isNone(s.inflight) && Option.isSome(failed)) {
+        return yield* Effect.fail(failed.value)
+      }
+      return yield* awaitFetch
     })
 
     const refresh = (rejected: Redacted.Redacted<string>) =>
       Effect.gen(function*() {
         const s = yield* Ref.get(state)
-        if (Option.isSome(s.current) && Redacted.value(s.current.value.accessToken) !== Redacted.value(rejected)) {
+        if (
+          Option.isSome(s.current) && Redacted.value(s.current.value.token.accessToken) !== Redacted.value(rejected)
+        ) {
           // Another request already replaced the rejected token.
-          return s.current.value.accessToken
+          return s.current.value.token.accessToken
         }
-        const deferred = yield* start
-        const fetched = yield* Deferred.await(deferred)
-        return fetched.accessToken
+        const failed = backingOff(s, yield* Clock.currentTimeMillis)
+        if (Option.isNone(s.inflight) && Option.isSome(failed)) {
+          return yield* Effect.fail(failed.value)
+        }
+        return yield* awaitFetch
       })
 
     return { token, refresh } satisfies Auth.Service
@@ -217,7 +291,8 @@ export interface ClientCredentials extends CacheOptions {
 
 const TokenResponse = Schema.Struct({
   access_token: Schema.Redacted(Schema.NonEmptyString),
-  expires_in: Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromString), { exact: true })
+  // Read leniently: a valid token is never thrown away for a malformed lifetime.
+  expires_in: Schema.optionalWith(Schema.Unknown, { exact: true })
 })
 
 const OAuthError = Schema.Struct({
@@ -227,6 +302,19 @@ const OAuthError = Schema.Struct({
 
 /** Lifetime assumed when the token endpoint does not say: one hour. */
 const DEFAULT_EXPIRES_IN_SECONDS = 3600
+
+/** Lifetime assumed when the token endpoint says something unreadable (`null`, `"soon"`, `-5`): 5 min. */
+const UNREADABLE_EXPIRES_IN_SECONDS = 300
+
+const expiresInSeconds = (raw: unknown): number => {
+  if (raw === undefined) return DEFAULT_EXPIRES_IN_SECONDS
+  const value = typeof raw === "number"
+    ? raw
+    : typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw)
+    ? Number(raw)
+    : NaN
+  return Number.isFinite(value) && value > 0 ? value : UNREADABLE_EXPIRES_IN_SECONDS
+}
 
 class Transient extends Data.TaggedError("Transient")<{ readonly failure: AuthenticationFailed }> {}
 
@@ -291,11 +379,9 @@ export const fetchClientCredentials = (
         })
       }
       const now = yield* Clock.currentTimeMillis
-      const expiresIn = decoded.value.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS
       return {
         accessToken: decoded.value.access_token,
-        expiresAtMillis: now +
-          (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_EXPIRES_IN_SECONDS) * 1000
+        expiresAtMillis: now + expiresInSeconds(decoded.value.expires_in) * 1000
       } satisfies Token
     }).pipe(
       Effect.timeoutFail({

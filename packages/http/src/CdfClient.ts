@@ -38,7 +38,7 @@ import { ErrorEnvelope, Items } from "@effect-cdf/core"
 import {
   type ApiError,
   apiError,
-  type AuthenticationFailed,
+  AuthenticationFailed,
   CallOutcomeUnknown,
   DecodeError,
   decodeError,
@@ -343,6 +343,25 @@ export const makeWith = (
       })
     }
 
+    // Waiting for a token counts against the attempt timeout and the request's deadline.
+    const withinDeadline = <A>(
+      wait: Effect.Effect<A, AuthenticationFailed>,
+      deadlineAt: number | undefined
+    ): Effect.Effect<A, AuthenticationFailed> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const millis = Math.max(
+          0,
+          Math.min(attemptTimeoutMillis, deadlineAt === undefined ? Infinity : deadlineAt - now)
+        )
+        return Effect.timeoutFail(wait, {
+          duration: Duration.millis(millis),
+          onTimeout: () =>
+            new AuthenticationFailed({
+              description: `no token within ${Math.round(millis)} ms (the request's time limit)`
+            })
+        })
+      })
+
     const send = (
       prepared: Prepared,
       safety: Retry.Safety,
@@ -360,7 +379,9 @@ export const makeWith = (
         let authRetried = false
         let refreshed: Redacted.Redacted<string> | undefined
         while (true) {
-          const token = prepared.anonymous ? undefined : refreshed ?? (yield* auth.token)
+          const token = prepared.anonymous
+            ? undefined
+            : refreshed ?? (yield* withinDeadline(auth.token, deadlineAt))
           refreshed = undefined
           if (token !== undefined && !prepared.secrets.includes(Redacted.value(token))) {
             prepared.secrets.push(Redacted.value(token))
@@ -389,7 +410,7 @@ export const makeWith = (
             }
             if (outcome.status === 401 && !authRetried && token !== undefined) {
               authRetried = true
-              const fresh = yield* auth.refresh(token)
+              const fresh = yield* withinDeadline(auth.refresh(token), deadlineAt)
               if (Redacted.value(fresh) !== Redacted.value(token)) {
                 refreshed = fresh
                 continue
