@@ -339,7 +339,7 @@ export const makeWith = (
         ...(requestId === undefined ? {} : { requestId }),
         ...(retryAfterMillis === undefined
           ? {}
-          : { retryAfterMillis: Math.min(retryAfterMillis, Retry.MAX_TIMER_MILLIS) })
+          : { retryAfterMillis: Retry.clampHint(retryAfterMillis, policy.maxRetryAfterMillis) })
       })
     }
 
@@ -372,7 +372,7 @@ export const makeWith = (
     > =>
       Effect.gen(function*() {
         const startedAt = yield* Clock.currentTimeMillis
-        const deadlineAt = deadline === undefined ? undefined : startedAt + Retry.toTimerMillis(deadline)
+        const deadlineAt = startedAt + Retry.toTimerMillis(deadline ?? config.deadline)
         let attempts = 0
         let retryDelayMillis = 0
         let lastRetryCost = 0
@@ -547,22 +547,32 @@ export const makeWith = (
         }
         return execute({ ...rest, bytes: undefined, body: { ...body, cursor: cursor.value }, schema: page })
       }
-      return Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
-        Effect.flatMap(fetchPage(cursor), (result) => {
-          const next = Option.fromNullable(result.nextCursor)
-          if (Option.isSome(next) && Option.isSome(cursor) && next.value === cursor.value) {
-            return Effect.fail(
-              new DecodeError({
-                subject: `${request.operation} page`,
-                issue: "nextCursor did not advance",
-                sample: "<cursor>"
-              })
+      // Every cursor seen is remembered (a few bytes per page), so a cursor that cycles (a, b, a, ...) ends the
+      // listing with a typed error instead of paginating forever.
+      return Stream.suspend(() => {
+        const seen = new Set<string>()
+        return Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
+          Effect.flatMap(fetchPage(cursor), (result) => {
+            const next = Option.fromNullable(result.nextCursor)
+            if (Option.isSome(cursor)) {
+              seen.add(cursor.value)
+            }
+            if (Option.isSome(next) && seen.has(next.value)) {
+              return Effect.fail(
+                new DecodeError({
+                  subject: `${request.operation} page`,
+                  issue: Option.isSome(cursor) && next.value === cursor.value
+                    ? "nextCursor did not advance"
+                    : `nextCursor repeats an earlier cursor after ${seen.size} pages: the listing cycles`,
+                  sample: "<cursor>"
+                })
+              )
+            }
+            return Effect.succeed(
+              [Chunk.fromIterable(result.items), Option.map(next, Option.some)] as const
             )
-          }
-          return Effect.succeed(
-            [Chunk.fromIterable(result.items), Option.map(next, Option.some)] as const
-          )
-        }))
+          }))
+      })
     }
 
     return {
