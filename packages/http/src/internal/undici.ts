@@ -1,0 +1,220 @@
+import {
+  Cookies,
+  Headers,
+  HttpClient,
+  HttpClientError,
+  type HttpClientRequest,
+  HttpClientResponse,
+  HttpIncomingMessage,
+  UrlParams
+} from "@effect/platform"
+import { Effect, Either, Inspectable, Option, Stream } from "effect"
+import { Readable } from "node:stream"
+import type { Dispatcher } from "undici"
+
+type Body = string | Uint8Array | Readable | null
+
+interface Converted {
+  readonly body: Body
+  readonly contentType: string | undefined
+}
+
+const requestError = (
+  request: HttpClientRequest.HttpClientRequest,
+  reason: "Transport" | "Encode" | "InvalidUrl",
+  cause: unknown
+) => new HttpClientError.RequestError({ request, reason, cause })
+
+const convertBody = (
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<Converted, HttpClientError.RequestError> => {
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed({ body: null, contentType: undefined })
+    case "Uint8Array":
+      return Effect.succeed({ body: body.body, contentType: undefined })
+    case "Raw":
+      return typeof body.body === "string" || body.body instanceof Uint8Array
+        ? Effect.succeed({ body: body.body, contentType: undefined })
+        : Effect.fail(requestError(request, "Encode", "a raw body must be a string or bytes"))
+    case "FormData":
+      // The web Response encodes the multipart body and its boundary.
+      return Effect.tryPromise({
+        try: async () => {
+          const encoded = new Response(body.formData)
+          return {
+            body: new Uint8Array(await encoded.arrayBuffer()),
+            contentType: encoded.headers.get("content-type") ?? undefined
+          }
+        },
+        catch: (cause) => requestError(request, "Encode", cause)
+      })
+    case "Stream":
+      return Effect.map(
+        Stream.toAsyncIterableEffect(body.stream),
+        (iterable) => ({ body: Readable.from(iterable), contentType: undefined })
+      )
+  }
+}
+
+const noop = () => {}
+
+/** A response over undici's body stream, read at most once; every read shares the same bytes. */
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  private cachedHeaders: Headers.Headers | undefined
+  private cachedBytes: Effect.Effect<Uint8Array, HttpClientError.ResponseError> | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly source: Dispatcher.ResponseData
+  ) {
+    super()
+    source.body.on("error", noop)
+  }
+
+  get status(): number {
+    return this.source.statusCode
+  }
+
+  get headers(): Headers.Headers {
+    return this.cachedHeaders ??= Headers.fromInput(this.source.headers)
+  }
+
+  get cookies(): Cookies.Cookies {
+    const header = this.source.headers["set-cookie"]
+    return header === undefined ? Cookies.empty : Cookies.fromSetCookie(header)
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  private decodeError(cause: unknown) {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  /** The whole body; an interrupted read destroys the body so the connection is not left half-read. */
+  private get bytes(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+    if (this.cachedBytes !== undefined) return this.cachedBytes
+    let result: Either.Either<Uint8Array, HttpClientError.ResponseError> | undefined
+    const waiters: Array<(effect: Effect.Effect<Uint8Array, HttpClientError.ResponseError>) => void> = []
+    let started = false
+    const settle = (value: Either.Either<Uint8Array, HttpClientError.ResponseError>) => {
+      result = value
+      const effect = Either.isRight(value) ? Effect.succeed(value.right) : Effect.fail(value.left)
+      for (const resume of waiters.splice(0)) resume(effect)
+    }
+    const body = this.source.body
+    this.cachedBytes = Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
+      if (result !== undefined) {
+        resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left))
+        return
+      }
+      waiters.push(resume)
+      if (!started) {
+        started = true
+        const chunks: Array<Buffer> = []
+        body.on("data", (chunk: Buffer) => chunks.push(chunk))
+        body.once("end", () => settle(Either.right(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))))
+        body.once("error", (cause) => settle(Either.left(this.decodeError(cause))))
+      }
+      return Effect.sync(() => {
+        const i = waiters.indexOf(resume)
+        if (i >= 0) waiters.splice(i, 1)
+        if (waiters.length === 0 && result === undefined) body.destroy()
+      })
+    })
+    return this.cachedBytes
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.map(this.bytes, (bytes) => {
+      const copy = new Uint8Array(bytes.byteLength)
+      copy.set(bytes)
+      return copy.buffer
+    })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.map(this.bytes, (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({ try: (): unknown => text === "" ? null : JSON.parse(text), catch: (cause) => this.decodeError(cause) }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.map(this.text, (text) => UrlParams.fromInput(new URLSearchParams(text)))
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.bytes, (bytes) =>
+      Effect.tryPromise({
+        try: () => new Response(bytes, { headers: this.headers }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.fromAsyncIterable<Uint8Array, HttpClientError.ResponseError>(
+      this.source.body,
+      (cause) => this.decodeError(cause)
+    )
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
+
+const send = (
+  dispatcher: Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  body: Body,
+  contentType: string | undefined
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
+  Effect.async((resume) => {
+    const controller = new AbortController()
+    dispatcher.request({
+      method: request.method,
+      origin: url.origin,
+      path: url.pathname + url.search,
+      headers: contentType === undefined ? request.headers : { ...request.headers, "content-type": contentType },
+      body,
+      signal: controller.signal,
+      // timeouts are the caller's (Effect.timeout and friends), as in @effect/platform-node
+      headersTimeout: 60 * 60 * 1000,
+      bodyTimeout: 0
+    }, (error, data) => {
+      if (error !== null) resume(Effect.fail(requestError(request, "Transport", error)))
+      else resume(Effect.succeed(new UndiciResponse(request, data)))
+    })
+    return Effect.sync(() => controller.abort())
+  })
+
+/** An `HttpClient` straight over an undici `Dispatcher`: no per-request span, registry or web `Response`. */
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+  HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (effect) =>
+      Effect.flatMap(effect, (request) => {
+        const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+        if (Either.isLeft(url)) return Effect.fail(requestError(request, "InvalidUrl", url.left))
+        if (request.body._tag === "Empty" || request.body._tag === "Uint8Array") {
+          return send(dispatcher, request, url.right, request.body._tag === "Empty" ? null : request.body.body, undefined)
+        }
+        return Effect.flatMap(
+          convertBody(request),
+          ({ body, contentType }) => send(dispatcher, request, url.right, body, contentType)
+        )
+      }),
+    Effect.succeed
+  )
