@@ -15,6 +15,7 @@ import type * as CdfConfig from "../CdfConfig.js"
 import type * as CdfRequest from "../CdfRequest.js"
 import * as Retry from "../Retry.js"
 import type { Prepared } from "./request.js"
+import { timeoutFail } from "./timeout.js"
 import { classify, type Failure, scrub, utf8 } from "./transport.js"
 
 /** A complete answer: status, headers and the body as text (JSON requests) or bytes (raw requests). */
@@ -276,22 +277,22 @@ export const send = (
         : refreshed !== undefined
         ? exchange(refreshed)
         : Effect.flatMap(Effect.mapError(auth.token, authFailed), exchange)
-      return tokenThen.pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(timeoutMillis),
-          onTimeout: () =>
-            sentAt === undefined
-              ? authFailed(
-                new AuthenticationFailed({
-                  description: `no token within ${Math.round(timeoutMillis)} ms (the request's time limit)`
-                })
-              )
-              : judgeFailure(shared, prepared, safety, {
-                _tag: "Failure",
-                kind: "Timeout",
-                description: `no complete answer within ${Math.round(timeoutMillis)} ms`
-              }, sentAt)
-        }),
+      return timeoutFail(
+        tokenThen,
+        timeoutMillis,
+        () =>
+          sentAt === undefined
+            ? authFailed(
+              new AuthenticationFailed({
+                description: `no token within ${Math.round(timeoutMillis)} ms (the request's time limit)`
+              })
+            )
+            : judgeFailure(shared, prepared, safety, {
+              _tag: "Failure",
+              kind: "Timeout",
+              description: `no complete answer within ${Math.round(timeoutMillis)} ms`
+            }, sentAt)
+      ).pipe(
         Effect.onExit((exit) =>
           n === 1 && Exit.isSuccess(exit)
             ? Effect.void
