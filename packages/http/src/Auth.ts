@@ -65,6 +65,11 @@ export declare namespace Auth {
     readonly refresh: (
       rejected: Redacted.Redacted<string>
     ) => Effect.Effect<Redacted.Redacted<string>, AuthenticationFailed>
+    /**
+     * A token to send now without waiting, when there is one that needs no refresh at `nowMillis`; a client
+     * then skips the bounded wait around `token`. Optional: sources without it are always asked `token`.
+     */
+    readonly cached?: ((nowMillis: number) => Redacted.Redacted<string> | undefined) | undefined
   }
 }
 
@@ -93,7 +98,8 @@ export interface CacheOptions {
 /** A token source for one fixed token: `refresh` cannot produce another. */
 export const makeStatic = (token: Redacted.Redacted<string>): Auth.Service => ({
   token: Effect.succeed(token),
-  refresh: () => Effect.succeed(token)
+  refresh: () => Effect.succeed(token),
+  cached: () => token
 })
 
 /** A fixed token, for scripts and tests. */
@@ -169,6 +175,8 @@ export const makeCached = (
       return now - atMillis < pause ? Option.some(error) : Option.none()
     }
 
+    // The state's current token, readable without an effect for `cached`.
+    let snapshot: Cached | undefined
     const settle = (exit: Exit.Exit<Token, AuthenticationFailed>, fetchedAt: number) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Ref.update(state, (s): State => {
@@ -176,12 +184,13 @@ export const makeCached = (
             const token = exit.value
             const lifetime = Math.max(0, token.expiresAtMillis - fetchedAt)
             const floorMillis = Math.min(minimumValidity, lifetime / 2)
+            snapshot = {
+              token,
+              floorMillis,
+              windowMillis: Math.max(floorMillis, Math.min(refreshWindow, (lifetime * 3) / 4))
+            }
             return {
-              current: Option.some({
-                token,
-                floorMillis,
-                windowMillis: Math.max(floorMillis, Math.min(refreshWindow, (lifetime * 3) / 4))
-              }),
+              current: Option.some(snapshot),
               inflight: Option.none(),
               failure: Option.none()
             }
@@ -260,7 +269,13 @@ export const makeCached = (
         return yield* awaitFetch
       })
 
-    return { token, refresh } satisfies Auth.Service
+    // Outside the refresh window there is nothing to start: the token is handed out as it is.
+    const cached = (nowMillis: number) =>
+      snapshot !== undefined && snapshot.token.expiresAtMillis - nowMillis > snapshot.windowMillis
+        ? snapshot.token.accessToken
+        : undefined
+
+    return { token, refresh, cached } satisfies Auth.Service
   })
 
 /** A caching token source over your own `fetch` (which returns a token and its expiry). */

@@ -48,13 +48,14 @@ import {
   type UntrustedUrl
 } from "@effect-cdf/core/Errors"
 import { HttpClient } from "@effect/platform"
-import { Chunk, Config, ConfigError, Context, Effect, Either, Layer, Option, Schema, Stream } from "effect"
+import { Chunk, Config, ConfigError, Context, Effect, Either, identity, Layer, Option, Schema, Stream } from "effect"
 import { Auth } from "./Auth.js"
 import * as AuthModule from "./Auth.js"
 import * as CdfConfig from "./CdfConfig.js"
 import type * as CdfRequest from "./CdfRequest.js"
 import * as Chunking from "./Chunking.js"
 import { preload as preloadGzip } from "./internal/gzip.js"
+import { leanOf } from "./internal/lean.js"
 import { type Prepared, prepare } from "./internal/request.js"
 import { bytesOf, send, type Shared, textOf } from "./internal/send.js"
 import { guarded, scrub, utf8 } from "./internal/transport.js"
@@ -115,6 +116,7 @@ export const makeWith = (
     yield* preloadGzip
     const shared: Shared = { config, auth, http, budget }
     const projectPath = new URL(config.projectUrl).pathname
+    const guard = leanOf(http) === undefined ? guarded : identity
 
     // One span per request, named for the operation, without a stack trace; attempts get spans of their
     // own only when there was more than one (see internal/send.ts).
@@ -124,7 +126,7 @@ export const makeWith = (
     ): Effect.Effect<A, E | InvalidInput | UntrustedUrl> =>
       prepare(config, projectPath, request).pipe(
         Effect.flatMap(f),
-        guarded,
+        guard,
         Effect.withSpan(request.operation, {
           kind: "client",
           captureStackTrace: false,
@@ -259,10 +261,13 @@ const decodeText = <A, I>(
     })
   }
   let json: unknown = undefined
-  if (text.length > 0 && text.trim().length > 0) {
+  if (text.length > 0) {
     try {
       json = JSON.parse(text)
     } catch {
+      // an empty body decodes as `undefined`, even with white space
+      if (text.trim().length === 0) return Effect.mapError(Schema.decodeUnknown(schema)(undefined), (error) =>
+        scrubbed(decodeError(context.subject, error, undefined, context)))
       return Effect.fail(scrubbed(
         new DecodeError({
           subject: context.subject,

@@ -12,6 +12,7 @@ export interface Prepared {
   readonly request: HttpClientRequest.HttpClientRequest
   /** Sent without credentials (a signed upload URL). */
   readonly anonymous: boolean
+  /** What errors say about the request (method and path, never the query); built on first use. */
   readonly description: RequestDescription
   readonly template: string
   /**
@@ -117,7 +118,7 @@ export const prepare = (
   const { template, url } = target.right
   appendQuery(url, request.query)
   const anonymous = request.anonymous === true
-  const built = HttpClientRequest.make(request.method)(url, {
+  const built = HttpClientRequest.make(request.method)(url.search === "" ? url.origin + url.pathname : url, {
     headers: anonymous ? { ...request.headers } : {
       ...request.headers,
       accept: "application/json",
@@ -129,10 +130,14 @@ export const prepare = (
   const structural: Array<string> = []
   const tokens: Array<string> = []
   let secrets: ReadonlyArray<string> | undefined
+  let description: RequestDescription | undefined
   const finish = (sent: HttpClientRequest.HttpClientRequest): Prepared => ({
     request: sent,
     anonymous,
-    description: new RequestDescription({ method: request.method, path: url.pathname }),
+    // a Schema class validates its fields: only errors need it, so a success never pays for it
+    get description() {
+      return description ??= new RequestDescription({ method: request.method, path: url.pathname })
+    },
     template,
     secrets: () => {
       secrets ??= [...structural, ...secretValues(request.body)]

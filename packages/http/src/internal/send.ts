@@ -15,7 +15,8 @@ import type * as CdfConfig from "../CdfConfig.js"
 import type * as CdfRequest from "../CdfRequest.js"
 import * as Retry from "../Retry.js"
 import type { Prepared } from "./request.js"
-import { timeoutFail } from "./timeout.js"
+import { isTimedOut, leanOf } from "./lean.js"
+import { liveClock, timeoutFail } from "./timeout.js"
 import { classify, type Failure, scrub, utf8 } from "./transport.js"
 
 /** A complete answer: status, headers and the body as text (JSON requests) or bytes (raw requests). */
@@ -244,6 +245,7 @@ export const send = (
     const progress: Progress = { attempts: 0, retryDelayMillis: 0, lastRetryCost: 0, refreshed: undefined, authRetried: false }
     const method = prepared.request.method
     const span = fiber.currentSpan
+    const lean = leanOf(http)
     const base = span !== undefined && span._tag === "Span" && fiber.getFiberRef(HttpClient.currentTracerPropagation)
       ? HttpClientRequest.setHeaders(prepared.request, HttpTraceContext.toHeaders(span))
       : prepared.request
@@ -254,45 +256,55 @@ export const send = (
       const now = clock.unsafeCurrentTimeMillis()
       const timeoutMillis = Math.max(0, Math.min(attemptTimeoutMillis, deadlineAt - now))
       let sentAt: number | undefined
-      const exchange = (token: Redacted.Redacted<string> | undefined): Effect.Effect<Received, Failed> => {
+      const timedOut = (at: number) =>
+        judgeFailure(shared, prepared, safety, {
+          _tag: "Failure",
+          kind: "Timeout",
+          description: `no complete answer within ${Math.round(timeoutMillis)} ms`
+        }, at)
+      const exchange = (
+        token: Redacted.Redacted<string> | undefined,
+        within: number | undefined
+      ): Effect.Effect<Received, Failed> => {
         const at = clock.unsafeCurrentTimeMillis()
         sentAt = at
         if (token !== undefined) prepared.sentToken(Redacted.value(token))
-        return http.execute(token === undefined ? base : HttpClientRequest.bearerToken(base, token)).pipe(
-          Effect.flatMap((response) => read(response, as)),
-          Effect.matchEffect({
-            onFailure: (error) =>
-              Effect.fail(
-                judgeFailure(shared, prepared, safety, classify(error), at)
-              ),
-            onSuccess: (received) =>
-              judgeResponse(shared, prepared, safety, received, token, at, clock.unsafeCurrentTimeMillis())
-          })
-        )
+        const request = token === undefined ? base : HttpClientRequest.bearerToken(base, token)
+        return (lean !== undefined && within !== undefined ? lean.executeWithin(request, within) : http.execute(request))
+          .pipe(
+            Effect.flatMap((response) => read(response, as)),
+            Effect.matchEffect({
+              onFailure: (error) =>
+                Effect.fail(
+                  isTimedOut(error) ? timedOut(at) : judgeFailure(shared, prepared, safety, classify(error), at)
+                ),
+              onSuccess: (received) =>
+                judgeResponse(shared, prepared, safety, received, token, at, clock.unsafeCurrentTimeMillis())
+            })
+          )
       }
       const refreshed = progress.refreshed
       progress.refreshed = undefined
-      const tokenThen = prepared.anonymous
-        ? exchange(undefined)
-        : refreshed !== undefined
-        ? exchange(refreshed)
-        : Effect.flatMap(Effect.mapError(auth.token, authFailed), exchange)
-      return timeoutFail(
-        tokenThen,
-        timeoutMillis,
-        () =>
-          sentAt === undefined
-            ? authFailed(
-              new AuthenticationFailed({
-                description: `no token within ${Math.round(timeoutMillis)} ms (the request's time limit)`
-              })
-            )
-            : judgeFailure(shared, prepared, safety, {
-              _tag: "Failure",
-              kind: "Timeout",
-              description: `no complete answer within ${Math.round(timeoutMillis)} ms`
-            }, sentAt)
-      ).pipe(
+      const ready = prepared.anonymous ? undefined : refreshed ?? auth.cached?.(now)
+      // A lean client on the live clock keeps the limit with a timer of its own; a token known at once needs no
+      // wait. Otherwise the token wait and the exchange share one timeout.
+      const bounded = prepared.anonymous || ready !== undefined
+        ? (lean !== undefined && clock === liveClock
+          ? exchange(ready, timeoutMillis)
+          : timeoutFail(exchange(ready, undefined), timeoutMillis, () => timedOut(sentAt ?? now)))
+        : timeoutFail(
+          Effect.flatMap(Effect.mapError(auth.token, authFailed), (token) => exchange(token, undefined)),
+          timeoutMillis,
+          () =>
+            sentAt === undefined
+              ? authFailed(
+                new AuthenticationFailed({
+                  description: `no token within ${Math.round(timeoutMillis)} ms (the request's time limit)`
+                })
+              )
+              : timedOut(sentAt)
+        )
+      return bounded.pipe(
         Effect.onExit((exit) =>
           n === 1 && Exit.isSuccess(exit)
             ? Effect.void

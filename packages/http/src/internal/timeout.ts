@@ -1,7 +1,8 @@
 import { Clock, Context, DefaultServices, Effect } from "effect"
 import type { Fiber } from "effect"
 
-const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+/** The clock of the default services: real time. */
+export const liveClock: Clock.Clock = Context.get(DefaultServices.liveServices, Clock.Clock)
 
 /**
  * `Effect.timeoutFail` for the attempt timeout, cheaper on the live clock. `Effect.timeoutFail` races two

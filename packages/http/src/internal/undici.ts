@@ -11,6 +11,7 @@ import {
 import { Effect, Either, Inspectable, Option, Stream } from "effect"
 import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
+import { AttemptTimedOut, type Lean, register } from "./lean.js"
 
 type Body = string | Uint8Array | Readable | null
 
@@ -69,7 +70,9 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Dispatcher.ResponseData
+    private readonly source: Dispatcher.ResponseData,
+    /** Stops the time limit of `executeWithin`, once the body is read. */
+    private readonly done: () => void = noop
   ) {
     super()
     source.body.on("error", noop)
@@ -92,6 +95,12 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return Option.none()
   }
 
+  /** Stops reading: the body fails with `reason` (a time limit) or ends the connection. */
+  destroy(reason: Error | undefined): void {
+    this.done()
+    this.source.body.destroy(reason)
+  }
+
   private decodeError(cause: unknown) {
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
@@ -103,6 +112,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     const waiters: Array<(effect: Effect.Effect<Uint8Array, HttpClientError.ResponseError>) => void> = []
     let started = false
     const settle = (value: Either.Either<Uint8Array, HttpClientError.ResponseError>) => {
+      this.done()
       result = value
       const effect = Either.isRight(value) ? Effect.succeed(value.right) : Effect.fail(value.left)
       for (const resume of waiters.splice(0)) resume(effect)
@@ -180,10 +190,25 @@ const send = (
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
   body: Body,
-  contentType: string | undefined
+  contentType: string | undefined,
+  timeoutMillis: number | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
     const controller = new AbortController()
+    let response: UndiciResponse | undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const done = () => {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    }
+    if (timeoutMillis !== undefined) {
+      timer = setTimeout(() => {
+        timer = undefined
+        const reason = new AttemptTimedOut(timeoutMillis)
+        if (response === undefined) controller.abort(reason)
+        else response.destroy(reason)
+      }, timeoutMillis)
+    }
     dispatcher.request({
       method: request.method,
       origin: url.origin,
@@ -191,30 +216,45 @@ const send = (
       headers: contentType === undefined ? request.headers : { ...request.headers, "content-type": contentType },
       body,
       signal: controller.signal,
-      // timeouts are the caller's (Effect.timeout and friends), as in @effect/platform-node
+      // timeouts are the caller's (Effect.timeout and friends, or executeWithin), as in @effect/platform-node
       headersTimeout: 60 * 60 * 1000,
       bodyTimeout: 0
     }, (error, data) => {
-      if (error !== null) resume(Effect.fail(requestError(request, "Transport", error)))
-      else resume(Effect.succeed(new UndiciResponse(request, data)))
+      if (error !== null) {
+        done()
+        const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined
+        resume(Effect.fail(requestError(request, "Transport", reason instanceof AttemptTimedOut ? reason : error)))
+      } else {
+        response = new UndiciResponse(request, data, done)
+        resume(Effect.succeed(response))
+      }
     })
-    return Effect.sync(() => controller.abort())
+    return Effect.sync(() => {
+      done()
+      if (response === undefined) controller.abort()
+      else response.destroy(undefined)
+    })
   })
 
+const execute = (dispatcher: Dispatcher, request: HttpClientRequest.HttpClientRequest, timeoutMillis: number | undefined) => {
+  const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  if (Either.isLeft(url)) return Effect.fail(requestError(request, "InvalidUrl", url.left))
+  if (request.body._tag === "Empty" || request.body._tag === "Uint8Array") {
+    const body = request.body._tag === "Empty" ? null : request.body.body
+    return send(dispatcher, request, url.right, body, undefined, timeoutMillis)
+  }
+  return Effect.flatMap(
+    convertBody(request),
+    ({ body, contentType }) => send(dispatcher, request, url.right, body, contentType, timeoutMillis)
+  )
+}
+
 /** An `HttpClient` straight over an undici `Dispatcher`: no per-request span, registry or web `Response`. */
-export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
-  HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-    (effect) =>
-      Effect.flatMap(effect, (request) => {
-        const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-        if (Either.isLeft(url)) return Effect.fail(requestError(request, "InvalidUrl", url.left))
-        if (request.body._tag === "Empty" || request.body._tag === "Uint8Array") {
-          return send(dispatcher, request, url.right, request.body._tag === "Empty" ? null : request.body.body, undefined)
-        }
-        return Effect.flatMap(
-          convertBody(request),
-          ({ body, contentType }) => send(dispatcher, request, url.right, body, contentType)
-        )
-      }),
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient => {
+  const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (effect) => Effect.flatMap(effect, (request) => execute(dispatcher, request, undefined)),
     Effect.succeed
   )
+  const lean: Lean = { executeWithin: (request, millis) => execute(dispatcher, request, millis) }
+  return register(client, lean)
+}
