@@ -350,7 +350,8 @@ export const send = (
       }
     )
 
-    const retries = Schedule.identity<Failed>().pipe(
+    // Built only when an attempt failed: a plain success never allocates it.
+    const retries = () => Schedule.identity<Failed>().pipe(
       Schedule.whileInput((failed) => failed.retryable && progress.attempts < policy.maxAttempts),
       Schedule.mapEffect((failed) =>
         Effect.map(Random.next, (random) => ({
@@ -376,29 +377,44 @@ export const send = (
       Schedule.addDelay(({ delay }) => Duration.millis(delay))
     )
 
-    return Effect.retry(authorized, retries).pipe(
-      Effect.matchEffect({
-        onFailure: (failed) =>
-          Effect.zipRight(
-            Effect.annotateCurrentSpan({ "cdf.attempts": progress.attempts, "cdf.failure": failed.label }),
-            Effect.fail(failed.error())
-          ),
-        onSuccess: (received) =>
-          Effect.as(
-            Effect.zipRight(
-              budget.release(progress.lastRetryCost > 0 ? progress.lastRetryCost : policy.budget.successRefund),
-              Effect.annotateCurrentSpan(
-                progress.attempts === 1
-                  ? { "cdf.attempts": 1, "http.response.status_code": received.status }
-                  : {
-                    "cdf.attempts": progress.attempts,
-                    "http.response.status_code": received.status,
-                    "cdf.retry_delay_ms": progress.retryDelayMillis
-                  }
-              )
-            ),
-            { ...received, attempts: progress.attempts, retryDelayMillis: progress.retryDelayMillis }
-          )
-      })
-    )
+    const annotate = (attributes: Record<string, unknown>) => {
+      if (span === undefined || span._tag !== "Span") return
+      for (const key in attributes) span.attribute(key, attributes[key])
+    }
+
+    // The failure that starts the retries is replayed into the schedule, so the schedule decides about it too.
+    const retried = Effect.catchAll(authorized, (first) => {
+      let replay: Failed | undefined = first
+      return Effect.retry(
+        Effect.suspend(() => {
+          if (replay === undefined) return authorized
+          const failed = replay
+          replay = undefined
+          return Effect.fail(failed)
+        }),
+        retries()
+      )
+    })
+
+    return Effect.matchEffect(retried, {
+      onFailure: (failed) => {
+        annotate({ "cdf.attempts": progress.attempts, "cdf.failure": failed.label })
+        return Effect.fail(failed.error())
+      },
+      onSuccess: (received) => {
+        annotate(
+          progress.attempts === 1
+            ? { "cdf.attempts": 1, "http.response.status_code": received.status }
+            : {
+              "cdf.attempts": progress.attempts,
+              "http.response.status_code": received.status,
+              "cdf.retry_delay_ms": progress.retryDelayMillis
+            }
+        )
+        return Effect.as(
+          budget.release(progress.lastRetryCost > 0 ? progress.lastRetryCost : policy.budget.successRefund),
+          { ...received, attempts: progress.attempts, retryDelayMillis: progress.retryDelayMillis }
+        )
+      }
+    })
   }))
