@@ -56,7 +56,7 @@ import type * as CdfRequest from "./CdfRequest.js"
 import * as Chunking from "./Chunking.js"
 import { preload as preloadGzip } from "./internal/gzip.js"
 import { leanOf } from "./internal/lean.js"
-import { type Prepared, prepare } from "./internal/request.js"
+import { prepare, type Prepared } from "./internal/request.js"
 import { bytesOf, send, type Shared, textOf } from "./internal/send.js"
 import { guarded, scrub, utf8 } from "./internal/transport.js"
 import * as Retry from "./Retry.js"
@@ -176,7 +176,8 @@ export const makeWith = (
     }
 
     const execute = <A, I>(request: CdfRequest.JsonRequest<A, I>) =>
-      Effect.map(executeWithMetadata(request), (result) => result.value)
+      Effect.map(executeWithMetadata(request), (result) =>
+        result.value)
 
     const paginate = <A, I>(request: CdfRequest.PageRequest<A, I>): Stream.Stream<A, CdfClient.Error> => {
       const { cursorIn, item, ...rest } = request
@@ -192,7 +193,10 @@ export const makeWith = (
         }
         if (body !== undefined && (typeof body !== "object" || body === null || Array.isArray(body))) {
           return Effect.fail(
-            new InvalidInput({ subject: "paginated request", issue: "the body must be a JSON object to carry a cursor" })
+            new InvalidInput({
+              subject: "paginated request",
+              issue: "the body must be a JSON object to carry a cursor"
+            })
           )
         }
         return execute({ ...rest, bytes: undefined, body: { ...body, cursor: cursor.value }, schema: page })
@@ -266,8 +270,12 @@ const decodeText = <A, I>(
       json = JSON.parse(text)
     } catch {
       // an empty body decodes as `undefined`, even with white space
-      if (text.trim().length === 0) return Effect.mapError(Schema.decodeUnknown(schema)(undefined), (error) =>
-        scrubbed(decodeError(context.subject, error, undefined, context)))
+      if (text.trim().length === 0) {
+        return Effect.mapError(
+          Schema.decodeUnknown(schema)(undefined),
+          (error) => scrubbed(decodeError(context.subject, error, undefined, context))
+        )
+      }
       return Effect.fail(scrubbed(
         new DecodeError({
           subject: context.subject,

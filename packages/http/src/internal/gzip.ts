@@ -29,7 +29,9 @@ const viaStream = (bytes: Uint8Array): Promise<Uint8Array> => {
 /** Gzip: Node's zlib when loaded, else the web `CompressionStream` (global in Node 20 and browsers). */
 export const gzip = (bytes: Uint8Array): Effect.Effect<Uint8Array> => {
   const z = zlib
-  if (z === undefined) return Effect.flatMap(preload, () => zlib === undefined ? Effect.promise(() => viaStream(bytes)) : gzip(bytes))
+  if (z === undefined) {
+    return Effect.flatMap(preload, () => zlib === undefined ? Effect.promise(() => viaStream(bytes)) : gzip(bytes))
+  }
   if (bytes.length <= SYNC_LIMIT) return Effect.sync(() => z.gzipSync(bytes))
   return Effect.async<Uint8Array>((resume) => {
     z.gzip(bytes, (error, result) => {

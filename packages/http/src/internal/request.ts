@@ -148,7 +148,9 @@ export const prepare = (
     }
   })
   if (request.bytes !== undefined) {
-    return Effect.succeed(finish(HttpClientRequest.bodyUint8Array(built, request.bytes.data, request.bytes.contentType)))
+    return Effect.succeed(
+      finish(HttpClientRequest.bodyUint8Array(built, request.bytes.data, request.bytes.contentType))
+    )
   }
   if (request.body === undefined) return Effect.succeed(finish(built))
   const text = jsonText(request.body, structural)

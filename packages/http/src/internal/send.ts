@@ -14,8 +14,8 @@ import type * as Auth from "../Auth.js"
 import type * as CdfConfig from "../CdfConfig.js"
 import type * as CdfRequest from "../CdfRequest.js"
 import * as Retry from "../Retry.js"
-import type { Prepared } from "./request.js"
 import { isTimedOut, leanOf } from "./lean.js"
+import type { Prepared } from "./request.js"
 import { liveClock, timeoutFail } from "./timeout.js"
 import { classify, type Failure, scrub, utf8 } from "./transport.js"
 
@@ -177,14 +177,18 @@ const judgeFailure = (
   )
 }
 
-const authFailed = (error: AuthenticationFailed) => new Failed(false, 0, undefined, "AuthenticationFailed", undefined, () => error)
+const authFailed = (error: AuthenticationFailed) =>
+  new Failed(false, 0, undefined, "AuthenticationFailed", undefined, () => error)
 
 const read = (
   response: HttpClientResponse.HttpClientResponse,
   as: "text" | "bytes"
 ): Effect.Effect<Received, HttpClientError.ResponseError> =>
   as === "text"
-    ? Effect.map(response.text, (text) => ({ status: response.status, headers: response.headers, text, bytes: undefined }))
+    ? Effect.map(
+      response.text,
+      (text) => ({ status: response.status, headers: response.headers, text, bytes: undefined })
+    )
     : Effect.map(response.arrayBuffer, (buffer) => ({
       status: response.status,
       headers: response.headers,
@@ -236,185 +240,198 @@ export const send = (
   deadline: Duration.DurationInput | undefined,
   as: "text" | "bytes"
 ): Effect.Effect<Received & CdfRequest.Metadata, SendError> =>
-  Effect.clockWith((clock) => Effect.withFiberRuntime((fiber) => {
-    const { auth, budget, config, http } = shared
-    const policy = config.retry
-    const startedAt = clock.unsafeCurrentTimeMillis()
-    const deadlineAt = startedAt + Retry.toTimerMillis(deadline ?? config.deadline)
-    const attemptTimeoutMillis = Duration.toMillis(config.attemptTimeout)
-    const progress: Progress = { attempts: 0, retryDelayMillis: 0, lastRetryCost: 0, refreshed: undefined, authRetried: false }
-    const method = prepared.request.method
-    const span = fiber.currentSpan
-    const lean = leanOf(http)
-    const base = span !== undefined && span._tag === "Span" && fiber.getFiberRef(HttpClient.currentTracerPropagation)
-      ? HttpClientRequest.setHeaders(prepared.request, HttpTraceContext.toHeaders(span))
-      : prepared.request
+  Effect.clockWith((clock) =>
+    Effect.withFiberRuntime((fiber) => {
+      const { auth, budget, config, http } = shared
+      const policy = config.retry
+      const startedAt = clock.unsafeCurrentTimeMillis()
+      const deadlineAt = startedAt + Retry.toTimerMillis(deadline ?? config.deadline)
+      const attemptTimeoutMillis = Duration.toMillis(config.attemptTimeout)
+      const progress: Progress = {
+        attempts: 0,
+        retryDelayMillis: 0,
+        lastRetryCost: 0,
+        refreshed: undefined,
+        authRetried: false
+      }
+      const method = prepared.request.method
+      const span = fiber.currentSpan
+      const lean = leanOf(http)
+      const base = span !== undefined && span._tag === "Span" && fiber.getFiberRef(HttpClient.currentTracerPropagation)
+        ? HttpClientRequest.setHeaders(prepared.request, HttpTraceContext.toHeaders(span))
+        : prepared.request
 
-    const attempt: Effect.Effect<Received, Failed> = Effect.suspend(() => {
-      const n = ++progress.attempts
-      const startNanos = clock.unsafeCurrentTimeNanos()
-      const now = clock.unsafeCurrentTimeMillis()
-      const timeoutMillis = Math.max(0, Math.min(attemptTimeoutMillis, deadlineAt - now))
-      let sentAt: number | undefined
-      const timedOut = (at: number) =>
-        judgeFailure(shared, prepared, safety, {
-          _tag: "Failure",
-          kind: "Timeout",
-          description: `no complete answer within ${Math.round(timeoutMillis)} ms`
-        }, at)
-      const exchange = (
-        token: Redacted.Redacted<string> | undefined,
-        within: number | undefined
-      ): Effect.Effect<Received, Failed> => {
-        const at = clock.unsafeCurrentTimeMillis()
-        sentAt = at
-        if (token !== undefined) prepared.sentToken(Redacted.value(token))
-        const request = token === undefined ? base : HttpClientRequest.bearerToken(base, token)
-        return (lean !== undefined && within !== undefined ? lean.executeWithin(request, within) : http.execute(request))
-          .pipe(
-            Effect.flatMap((response) => read(response, as)),
-            Effect.matchEffect({
-              onFailure: (error) =>
-                Effect.fail(
-                  isTimedOut(error) ? timedOut(at) : judgeFailure(shared, prepared, safety, classify(error), at)
-                ),
-              onSuccess: (received) =>
-                judgeResponse(shared, prepared, safety, received, token, at, clock.unsafeCurrentTimeMillis())
+      const attempt: Effect.Effect<Received, Failed> = Effect.suspend(() => {
+        const n = ++progress.attempts
+        const startNanos = clock.unsafeCurrentTimeNanos()
+        const now = clock.unsafeCurrentTimeMillis()
+        const timeoutMillis = Math.max(0, Math.min(attemptTimeoutMillis, deadlineAt - now))
+        let sentAt: number | undefined
+        const timedOut = (at: number) =>
+          judgeFailure(shared, prepared, safety, {
+            _tag: "Failure",
+            kind: "Timeout",
+            description: `no complete answer within ${Math.round(timeoutMillis)} ms`
+          }, at)
+        const exchange = (
+          token: Redacted.Redacted<string> | undefined,
+          within: number | undefined
+        ): Effect.Effect<Received, Failed> => {
+          const at = clock.unsafeCurrentTimeMillis()
+          sentAt = at
+          if (token !== undefined) prepared.sentToken(Redacted.value(token))
+          const request = token === undefined ? base : HttpClientRequest.bearerToken(base, token)
+          return (lean !== undefined && within !== undefined
+            ? lean.executeWithin(request, within)
+            : http.execute(request))
+            .pipe(
+              Effect.flatMap((response) => read(response, as)),
+              Effect.matchEffect({
+                onFailure: (error) =>
+                  Effect.fail(
+                    isTimedOut(error) ? timedOut(at) : judgeFailure(shared, prepared, safety, classify(error), at)
+                  ),
+                onSuccess: (received) =>
+                  judgeResponse(shared, prepared, safety, received, token, at, clock.unsafeCurrentTimeMillis())
+              })
+            )
+        }
+        const refreshed = progress.refreshed
+        progress.refreshed = undefined
+        const ready = prepared.anonymous ? undefined : refreshed ?? auth.cached?.(now)
+        // A lean client on the live clock keeps the limit with a timer of its own; a token known at once needs no
+        // wait. Otherwise the token wait and the exchange share one timeout.
+        const bounded = prepared.anonymous || ready !== undefined
+          ? (lean !== undefined && clock === liveClock
+            ? exchange(ready, timeoutMillis)
+            : timeoutFail(exchange(ready, undefined), timeoutMillis, () => timedOut(sentAt ?? now)))
+          : timeoutFail(
+            Effect.flatMap(Effect.mapError(auth.token, authFailed), (token) => exchange(token, undefined)),
+            timeoutMillis,
+            () =>
+              sentAt === undefined
+                ? authFailed(
+                  new AuthenticationFailed({
+                    description: `no token within ${Math.round(timeoutMillis)} ms (the request's time limit)`
+                  })
+                )
+                : timedOut(sentAt)
+          )
+        return bounded.pipe(
+          Effect.onExit((exit) =>
+            n === 1 && Exit.isSuccess(exit)
+              ? Effect.void
+              : attemptSpan(
+                clock,
+                method,
+                prepared,
+                n,
+                startNanos,
+                Exit.isSuccess(exit)
+                  ? exit.value.status
+                  : Option.match(Cause.failureOption(exit.cause), {
+                    onNone: () => "Interrupted",
+                    onSome: (failed) => failed.status ?? failed.label
+                  })
+              )
+          )
+        )
+      })
+
+      // A 401 refreshes the token once per request and tries again at once, outside the retry budget.
+      const authorized: Effect.Effect<Received, Failed> = Effect.catchIf(
+        attempt,
+        (failed) => failed.rejected !== undefined && !progress.authRetried,
+        (failed) => {
+          progress.authRetried = true
+          const rejected = failed.rejected
+          if (rejected === undefined) return Effect.fail(failed)
+          const left = Math.max(0, Math.min(attemptTimeoutMillis, deadlineAt - clock.unsafeCurrentTimeMillis()))
+          return auth.refresh(rejected).pipe(
+            Effect.timeoutFail({
+              duration: Duration.millis(left),
+              onTimeout: () =>
+                new AuthenticationFailed({
+                  description: `no token within ${Math.round(left)} ms (the request's time limit)`
+                })
+            }),
+            Effect.mapError(authFailed),
+            Effect.flatMap((fresh) => {
+              if (Redacted.value(fresh) === Redacted.value(rejected)) return Effect.fail(failed)
+              progress.refreshed = fresh
+              return attempt
             })
           )
-      }
-      const refreshed = progress.refreshed
-      progress.refreshed = undefined
-      const ready = prepared.anonymous ? undefined : refreshed ?? auth.cached?.(now)
-      // A lean client on the live clock keeps the limit with a timer of its own; a token known at once needs no
-      // wait. Otherwise the token wait and the exchange share one timeout.
-      const bounded = prepared.anonymous || ready !== undefined
-        ? (lean !== undefined && clock === liveClock
-          ? exchange(ready, timeoutMillis)
-          : timeoutFail(exchange(ready, undefined), timeoutMillis, () => timedOut(sentAt ?? now)))
-        : timeoutFail(
-          Effect.flatMap(Effect.mapError(auth.token, authFailed), (token) => exchange(token, undefined)),
-          timeoutMillis,
-          () =>
-            sentAt === undefined
-              ? authFailed(
-                new AuthenticationFailed({
-                  description: `no token within ${Math.round(timeoutMillis)} ms (the request's time limit)`
-                })
-              )
-              : timedOut(sentAt)
-        )
-      return bounded.pipe(
-        Effect.onExit((exit) =>
-          n === 1 && Exit.isSuccess(exit)
-            ? Effect.void
-            : attemptSpan(
-              clock,
-              method,
-              prepared,
-              n,
-              startNanos,
-              Exit.isSuccess(exit)
-                ? exit.value.status
-                : Option.match(Cause.failureOption(exit.cause), {
-                  onNone: () => "Interrupted",
-                  onSome: (failed) => failed.status ?? failed.label
-                })
+        }
+      )
+
+      // Built only when an attempt failed: a plain success never allocates it.
+      const retries = () =>
+        Schedule.identity<Failed>().pipe(
+          Schedule.whileInput((failed) => failed.retryable && progress.attempts < policy.maxAttempts),
+          Schedule.mapEffect((failed) =>
+            Effect.map(Random.next, (random) => ({
+              failed,
+              delay: Retry.delayMillis(policy, progress.attempts, random, failed.hintMillis)
+            }))
+          ),
+          Schedule.checkEffect((_, { delay, failed }) =>
+            clock.unsafeCurrentTimeMillis() + delay >= deadlineAt ? Effect.succeed(false) : budget.acquire(failed.cost)
+          ),
+          Schedule.tapOutput(({ delay, failed }) => {
+            progress.retryDelayMillis += delay
+            progress.lastRetryCost = failed.cost
+            return Effect.logDebug("CDF request will be retried").pipe(
+              Effect.annotateLogs({
+                operation: prepared.template,
+                attempt: progress.attempts,
+                outcome: failed.label,
+                delayMillis: delay
+              })
             )
-        )
-      )
-    })
-
-    // A 401 refreshes the token once per request and tries again at once, outside the retry budget.
-    const authorized: Effect.Effect<Received, Failed> = Effect.catchIf(
-      attempt,
-      (failed) => failed.rejected !== undefined && !progress.authRetried,
-      (failed) => {
-        progress.authRetried = true
-        const rejected = failed.rejected
-        if (rejected === undefined) return Effect.fail(failed)
-        const left = Math.max(0, Math.min(attemptTimeoutMillis, deadlineAt - clock.unsafeCurrentTimeMillis()))
-        return auth.refresh(rejected).pipe(
-          Effect.timeoutFail({
-            duration: Duration.millis(left),
-            onTimeout: () =>
-              new AuthenticationFailed({ description: `no token within ${Math.round(left)} ms (the request's time limit)` })
           }),
-          Effect.mapError(authFailed),
-          Effect.flatMap((fresh) => {
-            if (Redacted.value(fresh) === Redacted.value(rejected)) return Effect.fail(failed)
-            progress.refreshed = fresh
-            return attempt
-          })
+          Schedule.addDelay(({ delay }) => Duration.millis(delay))
         )
+
+      const annotate = (attributes: Record<string, unknown>) => {
+        if (span === undefined || span._tag !== "Span") return
+        for (const key in attributes) span.attribute(key, attributes[key])
       }
-    )
 
-    // Built only when an attempt failed: a plain success never allocates it.
-    const retries = () => Schedule.identity<Failed>().pipe(
-      Schedule.whileInput((failed) => failed.retryable && progress.attempts < policy.maxAttempts),
-      Schedule.mapEffect((failed) =>
-        Effect.map(Random.next, (random) => ({
-          failed,
-          delay: Retry.delayMillis(policy, progress.attempts, random, failed.hintMillis)
-        }))
-      ),
-      Schedule.checkEffect((_, { delay, failed }) =>
-        clock.unsafeCurrentTimeMillis() + delay >= deadlineAt ? Effect.succeed(false) : budget.acquire(failed.cost)
-      ),
-      Schedule.tapOutput(({ delay, failed }) => {
-        progress.retryDelayMillis += delay
-        progress.lastRetryCost = failed.cost
-        return Effect.logDebug("CDF request will be retried").pipe(
-          Effect.annotateLogs({
-            operation: prepared.template,
-            attempt: progress.attempts,
-            outcome: failed.label,
-            delayMillis: delay
-          })
+      // The failure that starts the retries is replayed into the schedule, so the schedule decides about it too.
+      const retried = Effect.catchAll(authorized, (first) => {
+        let replay: Failed | undefined = first
+        return Effect.retry(
+          Effect.suspend(() => {
+            if (replay === undefined) return authorized
+            const failed = replay
+            replay = undefined
+            return Effect.fail(failed)
+          }),
+          retries()
         )
-      }),
-      Schedule.addDelay(({ delay }) => Duration.millis(delay))
-    )
+      })
 
-    const annotate = (attributes: Record<string, unknown>) => {
-      if (span === undefined || span._tag !== "Span") return
-      for (const key in attributes) span.attribute(key, attributes[key])
-    }
-
-    // The failure that starts the retries is replayed into the schedule, so the schedule decides about it too.
-    const retried = Effect.catchAll(authorized, (first) => {
-      let replay: Failed | undefined = first
-      return Effect.retry(
-        Effect.suspend(() => {
-          if (replay === undefined) return authorized
-          const failed = replay
-          replay = undefined
-          return Effect.fail(failed)
-        }),
-        retries()
-      )
+      return Effect.matchEffect(retried, {
+        onFailure: (failed) => {
+          annotate({ "cdf.attempts": progress.attempts, "cdf.failure": failed.label })
+          return Effect.fail(failed.error())
+        },
+        onSuccess: (received) => {
+          annotate(
+            progress.attempts === 1
+              ? { "cdf.attempts": 1, "http.response.status_code": received.status }
+              : {
+                "cdf.attempts": progress.attempts,
+                "http.response.status_code": received.status,
+                "cdf.retry_delay_ms": progress.retryDelayMillis
+              }
+          )
+          return Effect.as(
+            budget.release(progress.lastRetryCost > 0 ? progress.lastRetryCost : policy.budget.successRefund),
+            { ...received, attempts: progress.attempts, retryDelayMillis: progress.retryDelayMillis }
+          )
+        }
+      })
     })
-
-    return Effect.matchEffect(retried, {
-      onFailure: (failed) => {
-        annotate({ "cdf.attempts": progress.attempts, "cdf.failure": failed.label })
-        return Effect.fail(failed.error())
-      },
-      onSuccess: (received) => {
-        annotate(
-          progress.attempts === 1
-            ? { "cdf.attempts": 1, "http.response.status_code": received.status }
-            : {
-              "cdf.attempts": progress.attempts,
-              "http.response.status_code": received.status,
-              "cdf.retry_delay_ms": progress.retryDelayMillis
-            }
-        )
-        return Effect.as(
-          budget.release(progress.lastRetryCost > 0 ? progress.lastRetryCost : policy.budget.successRefund),
-          { ...received, attempts: progress.attempts, retryDelayMillis: progress.retryDelayMillis }
-        )
-      }
-    })
-  }))
+  )

@@ -149,12 +149,21 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.map(this.bytes, (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"))
+    return Effect.map(
+      this.bytes,
+      (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
+    )
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.text, (text) =>
-      Effect.try({ try: (): unknown => text === "" ? null : JSON.parse(text), catch: (cause) => this.decodeError(cause) }))
+    return Effect.flatMap(
+      this.text,
+      (text) =>
+        Effect.try({
+          try: (): unknown => text === "" ? null : JSON.parse(text),
+          catch: (cause) => this.decodeError(cause)
+        })
+    )
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
@@ -236,7 +245,11 @@ const send = (
     })
   })
 
-const execute = (dispatcher: Dispatcher, request: HttpClientRequest.HttpClientRequest, timeoutMillis: number | undefined) => {
+const execute = (
+  dispatcher: Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  timeoutMillis: number | undefined
+) => {
   const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
   if (Either.isLeft(url)) return Effect.fail(requestError(request, "InvalidUrl", url.left))
   if (request.body._tag === "Empty" || request.body._tag === "Uint8Array") {
