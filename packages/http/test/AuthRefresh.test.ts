@@ -1,25 +1,12 @@
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema, TestClock } from "effect"
+import { Effect, Layer, TestClock } from "effect"
 import { Auth } from "../src/index.js"
+import { credentials, getThings, TOKEN_URL } from "./authFixtures.js"
 import { clientOver, drive, makeFake, type Reply } from "./utils.js"
 
-const TOKEN_URL = "https://login.example.com/tenant/oauth2/v2.0/token"
-
-const settings: Auth.ClientCredentials = {
-  tokenUrl: TOKEN_URL,
-  clientId: "my-client",
-  clientSecret: Redacted.make("canary-client-secret-52"),
-  scopes: ["https://test.cognitedata.com/.default"]
-}
-
-const get = {
-  operation: "cdf.Things.get",
-  method: "GET" as const,
-  path: "/things",
-  safety: "safe" as const,
-  schema: Schema.Unknown
-}
+const settings = credentials("canary-client-secret-52")
+const get = getThings
 
 /** A token endpoint taking 1 s and answering `reply(n)` to its n-th request; the API answers 200. */
 const world = (reply: (n: number) => Reply) =>

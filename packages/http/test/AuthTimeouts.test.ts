@@ -1,26 +1,12 @@
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import type { Duration } from "effect"
-import { Clock, Effect, Exit, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
+import { Clock, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import { Auth } from "../src/index.js"
+import { credentials, getThings, TOKEN_URL } from "./authFixtures.js"
 import { advance, clientOver, makeFake } from "./utils.js"
 
-const TOKEN_URL = "https://login.example.com/tenant/oauth2/v2.0/token"
-
-const settings: Auth.ClientCredentials = {
-  tokenUrl: TOKEN_URL,
-  clientId: "my-client",
-  clientSecret: Redacted.make("canary-client-secret-31"),
-  scopes: ["https://test.cognitedata.com/.default"]
-}
-
-const get = {
-  operation: "cdf.Things.get",
-  method: "GET" as const,
-  path: "/things",
-  safety: "safe" as const,
-  schema: Schema.Unknown
-}
+const get = getThings
 
 /** A client whose token endpoint answers after `tokenDelay` (or never), and a CDF endpoint answering 200. */
 const world = (tokenDelay: Duration.DurationInput | "never", options: Partial<Auth.ClientCredentials> = {}) =>
@@ -43,7 +29,7 @@ const world = (tokenDelay: Duration.DurationInput | "never", options: Partial<Au
     const client = yield* clientOver(
       fake.client,
       {},
-      Auth.layerClientCredentials({ ...settings, ...options }).pipe(
+      Auth.layerClientCredentials(credentials("canary-client-secret-31", options)).pipe(
         Layer.provide(Layer.succeed(HttpClient.HttpClient, fake.client))
       )
     )
