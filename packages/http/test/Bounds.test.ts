@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Either, Random, Schema, Stream } from "effect"
+import { Duration, Effect, Either, Random, Redacted, Schema, Stream } from "effect"
 import { CdfConfig, Retry } from "../src/index.js"
 import { clientOver, drive, makeFake } from "./utils.js"
 
@@ -85,5 +85,32 @@ describe("pagination that cycles", () => {
         assert.include(result.left.message, "cycles")
       }
       assert.deepStrictEqual(fake.requests.map((r) => r.url.search), ["", "?cursor=a", "?cursor=b"])
+    }))
+})
+
+describe("secrets kept structurally in a body", () => {
+  it.scoped("a Redacted value in a body is written as its value and cut from what the server echoes", () =>
+    Effect.gen(function*() {
+      const nonce = "canary-structural-nonce-0042"
+      const fake = yield* makeFake((seen) => ({
+        status: 400,
+        body: { error: { code: 400, message: `bad request: ${seen.body ?? ""}` } }
+      }))
+      const client = yield* clientOver(fake.client)
+      const error = yield* Effect.flip(client.execute({
+        operation: "cdf.Things.create",
+        method: "POST",
+        path: "/things",
+        // under a key no name rule would call secret
+        body: { items: [{ opaque: Redacted.make(nonce), plain: "<redacted>" }] },
+        safety: "unsafe",
+        schema: Schema.Unknown
+      }))
+      assert.deepStrictEqual(JSON.parse(fake.requests[0].body ?? ""), {
+        items: [{ opaque: nonce, plain: "<redacted>" }]
+      })
+      assert.notInclude(error.message, nonce)
+      assert.notInclude(JSON.stringify(error), nonce)
+      assert.include(error.message, "bad request")
     }))
 })

@@ -90,6 +90,11 @@ const appendQuery = (url: URL, query: Readonly<Record<string, CdfRequest.QueryVa
  */
 const jsonText = (body: unknown, secrets: Array<string>): Either.Either<string, string> => {
   try {
+    // A replacer costs a call per value: only a body that holds a `Redacted` (which writes itself as
+    // "<redacted>") is written again with one.
+    const plain = JSON.stringify(body)
+    if (plain === undefined) return Either.left("the body is not JSON")
+    if (!plain.includes("\"<redacted>\"")) return Either.right(plain)
     const text = JSON.stringify(body, function(this: unknown, key: string, value: unknown) {
       const original: unknown = typeof this === "object" && this !== null ? Reflect.get(this, key) : value
       if (Redacted.isRedacted(original)) {
