@@ -61,12 +61,16 @@ const convertBody = (
 
 const noop = () => {}
 
+const fromResult = (
+  result: Either.Either<Uint8Array, HttpClientError.ResponseError>
+): Effect.Effect<Uint8Array, HttpClientError.ResponseError> =>
+  Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)
+
 /** A response over undici's body stream, read at most once; every read shares the same bytes. */
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   private cachedHeaders: Headers.Headers | undefined
-  private cachedBytes: Effect.Effect<Uint8Array, HttpClientError.ResponseError> | undefined
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
@@ -105,39 +109,49 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
   }
 
+  private result: Either.Either<Uint8Array, HttpClientError.ResponseError> | undefined
+  private listeners: Array<(result: Either.Either<Uint8Array, HttpClientError.ResponseError>) => void> | undefined
+
+  /** Starts reading the whole body (once); `listener` runs when it is complete. Returns an unsubscribe. */
+  readAll(listener: (result: Either.Either<Uint8Array, HttpClientError.ResponseError>) => void): () => void {
+    if (this.result !== undefined) {
+      listener(this.result)
+      return noop
+    }
+    if (this.listeners === undefined) {
+      const listeners: Array<(result: Either.Either<Uint8Array, HttpClientError.ResponseError>) => void> = []
+      this.listeners = listeners
+      const settle = (result: Either.Either<Uint8Array, HttpClientError.ResponseError>) => {
+        this.done()
+        this.result = result
+        for (const notify of listeners.splice(0)) notify(result)
+      }
+      const chunks: Array<Buffer> = []
+      const body = this.source.body
+      body.on("data", (chunk: Buffer) => chunks.push(chunk))
+      body.once("end", () => settle(Either.right(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))))
+      body.once("error", (cause) => settle(Either.left(this.decodeError(cause))))
+    }
+    const listeners = this.listeners
+    listeners.push(listener)
+    return () => {
+      const i = listeners.indexOf(listener)
+      if (i >= 0) listeners.splice(i, 1)
+    }
+  }
+
   /** The whole body; an interrupted read destroys the body so the connection is not left half-read. */
   private get bytes(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
-    if (this.cachedBytes !== undefined) return this.cachedBytes
-    let result: Either.Either<Uint8Array, HttpClientError.ResponseError> | undefined
-    const waiters: Array<(effect: Effect.Effect<Uint8Array, HttpClientError.ResponseError>) => void> = []
-    let started = false
-    const settle = (value: Either.Either<Uint8Array, HttpClientError.ResponseError>) => {
-      this.done()
-      result = value
-      const effect = Either.isRight(value) ? Effect.succeed(value.right) : Effect.fail(value.left)
-      for (const resume of waiters.splice(0)) resume(effect)
-    }
-    const body = this.source.body
-    this.cachedBytes = Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
-      if (result !== undefined) {
-        resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left))
-        return
-      }
-      waiters.push(resume)
-      if (!started) {
-        started = true
-        const chunks: Array<Buffer> = []
-        body.on("data", (chunk: Buffer) => chunks.push(chunk))
-        body.once("end", () => settle(Either.right(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))))
-        body.once("error", (cause) => settle(Either.left(this.decodeError(cause))))
-      }
-      return Effect.sync(() => {
-        const i = waiters.indexOf(resume)
-        if (i >= 0) waiters.splice(i, 1)
-        if (waiters.length === 0 && result === undefined) body.destroy()
+    return Effect.suspend(() => {
+      if (this.result !== undefined) return fromResult(this.result)
+      return Effect.async<Uint8Array, HttpClientError.ResponseError>((resume) => {
+        const off = this.readAll((result) => resume(fromResult(result)))
+        return Effect.sync(() => {
+          off()
+          if (this.result === undefined && this.listeners?.length === 0) this.source.body.destroy()
+        })
       })
     })
-    return this.cachedBytes
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
@@ -234,8 +248,12 @@ const send = (
         const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined
         resume(Effect.fail(requestError(request, "Transport", reason instanceof AttemptTimedOut ? reason : error)))
       } else {
-        response = new UndiciResponse(request, data, done)
-        resume(Effect.succeed(response))
+        const received = new UndiciResponse(request, data, done)
+        response = received
+        // With a time limit (CdfClient's path, which reads every body at once) the body is read before
+        // resuming: one wake-up per request instead of two.
+        if (timeoutMillis === undefined) resume(Effect.succeed(received))
+        else received.readAll(() => resume(Effect.succeed(received)))
       }
     })
     return Effect.sync(() => {
