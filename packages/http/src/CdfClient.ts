@@ -287,6 +287,10 @@ const decodeText = <A, I>(
       ))
     }
   }
+  // A synchronous schema (nearly all) decodes a valid body without an effect. Anything else (an invalid body,
+  // a schema with asynchronous parts) is decoded again as an effect, which reports it as before.
+  const decoded = Schema.decodeUnknownEither(schema)(json)
+  if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
   return Effect.mapError(
     Schema.decodeUnknown(schema)(json),
     (error) => scrubbed(decodeError(context.subject, error, json, context))

@@ -317,25 +317,19 @@ export const send = (
                 )
                 : timedOut(sentAt)
           )
-        return bounded.pipe(
-          Effect.onExit((exit) =>
-            n === 1 && Exit.isSuccess(exit)
-              ? Effect.void
-              : attemptSpan(
-                clock,
-                method,
-                prepared,
-                n,
-                startNanos,
-                Exit.isSuccess(exit)
-                  ? exit.value.status
-                  : Option.match(Cause.failureOption(exit.cause), {
-                    onNone: () => "Interrupted",
-                    onSome: (failed) => failed.status ?? failed.label
-                  })
-              )
-          )
-        )
+        const label = (exit: Exit.Exit<Received, Failed>) =>
+          Exit.isSuccess(exit)
+            ? exit.value.status
+            : Option.match(Cause.failureOption(exit.cause), {
+              onNone: () => "Interrupted",
+              onSome: (failed) => failed.status ?? failed.label
+            })
+        // A first attempt that succeeds needs no span of its own; a failed one, or any later one, gets one.
+        return n === 1
+          ? Effect.tapError(bounded, (failed) =>
+            attemptSpan(clock, method, prepared, n, startNanos, failed.status ?? failed.label))
+          : Effect.onExit(bounded, (exit) =>
+            attemptSpan(clock, method, prepared, n, startNanos, label(exit)))
       })
 
       // A 401 refreshes the token once per request and tries again at once, outside the retry budget.
