@@ -16,6 +16,7 @@
 import { Either, Schema } from "effect"
 import { CdfError } from "./Errors.js"
 import {
+  cutSecrets,
   MAX_DEPTH,
   nestsDeeperThan,
   plausibleRequestId,
@@ -25,6 +26,11 @@ import {
 } from "./internal/redact.js"
 
 export {
+  /**
+   * Text with the given secrets cut out, and nothing else changed: a short secret only where it stands
+   * as a whole value, one shorter than 4 characters never.
+   */
+  cutSecrets as secrets,
   /** Whether a value nests deeper than a bound (default `MAX_DEPTH`), checked without recursion. */
   nestsDeeperThan,
   /** A request id if it looks like one and carries no known secret, else `undefined`. */

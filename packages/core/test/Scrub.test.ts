@@ -131,3 +131,25 @@ describe("hostile bodies nested deep", () => {
     )
   })
 })
+
+describe("scrubbing whole values only", () => {
+  it("a short secret is cut where it stands alone, never inside a word", () => {
+    // before: COGNITE_TOKEN=t printed "connec<redacted>"; a 4-letter secret cut words apart
+    expect(Scrub.secrets("could not connect to port 1", ["t"])).toBe("could not connect to port 1")
+    expect(Scrub.secrets("could not connect to port 1", ["conn"])).toBe("could not connect to port 1")
+    expect(Scrub.secrets("the token abcd1234 was refused", ["abcd1234"])).toBe("the token <redacted> was refused")
+    expect(Scrub.secrets("{\"nonce\":\"abcd1234\"}", ["abcd1234"])).toBe("{\"nonce\":\"<redacted>\"}")
+  })
+
+  it("a long secret is cut wherever it occurs, even glued to other text", () => {
+    const secret = "s3cr3t-value-0123456789"
+    expect(Scrub.secrets(`prefix${secret}suffix`, [secret])).toBe("prefix<redacted>suffix")
+  })
+
+  it("text that was not taken from a secret is left as it was", () => {
+    fc.assert(fc.property(fc.string(), (text) => {
+      expect(Scrub.secrets(text, [])).toBe(text)
+      expect(Scrub.secrets(text, ["x"])).toBe(text)
+    }))
+  })
+})

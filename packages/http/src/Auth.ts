@@ -21,24 +21,10 @@
 import { AuthenticationFailed, redactSample } from "@effect-cdf/core/Errors"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { ConfigError, Scope } from "effect"
-import {
-  Clock,
-  Config,
-  Context,
-  Data,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  Layer,
-  Option,
-  Redacted,
-  Ref,
-  Schedule,
-  Schema
-} from "effect"
+import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Schedule, Schema } from "effect"
 import { baseUrlFromEnv } from "./CdfConfig.js"
 import * as Env from "./internal/env.js"
+import * as internal from "./internal/tokenCache.js"
 import { guarded } from "./internal/transport.js"
 
 /** A token and when it expires (epoch milliseconds of the effect `Clock`). */
@@ -63,23 +49,41 @@ export declare namespace Auth {
     readonly refresh: (
       rejected: Redacted.Redacted<string>
     ) => Effect.Effect<Redacted.Redacted<string>, AuthenticationFailed>
+    /**
+     * A token to send now without waiting, when there is one that needs no refresh at `nowMillis`; a client
+     * then skips the bounded wait around `token`. Optional: sources without it are always asked `token`.
+     */
+    readonly cached?: ((nowMillis: number) => Redacted.Redacted<string> | undefined) | undefined
   }
 }
 
 /** How a cached token is refreshed. */
 export interface CacheOptions {
-  /** Refresh in the background once less than this is left; requests keep the old token meanwhile. Default 2 min. */
+  /**
+   * Refresh in the background once less than this is left; requests keep the old token meanwhile. Default 2
+   * min, and never more than three quarters of the token's lifetime, so a short-lived token is refreshed
+   * once per lifetime, not on every request.
+   */
   readonly refreshWindow?: Duration.DurationInput | undefined
-  /** Never hand out a token with less than this left: wait for a new one instead. Default 30 s. */
+  /**
+   * Never hand out a token with less than this left: wait for a new one instead. Default 30 s, and never
+   * more than half the token's lifetime.
+   */
   readonly minimumValidity?: Duration.DurationInput | undefined
-  /** After a failed background refresh, wait this long before trying again. Default 3 s. */
+  /**
+   * After a failed fetch, wait this long before trying again; it doubles with every further failure, up to
+   * 30 s. Meanwhile requests that have no usable token fail at once with the last failure. Default 3 s.
+   */
   readonly retryInterval?: Duration.DurationInput | undefined
+  /** How long one fetch may take, its retries included; a request never waits longer. Default 2 min. */
+  readonly fetchTimeout?: Duration.DurationInput | undefined
 }
 
 /** A token source for one fixed token: `refresh` cannot produce another. */
 export const makeStatic = (token: Redacted.Redacted<string>): Auth.Service => ({
   token: Effect.succeed(token),
-  refresh: () => Effect.succeed(token)
+  refresh: () => Effect.succeed(token),
+  cached: () => token
 })
 
 /** A fixed token, for scripts and tests. */
@@ -108,85 +112,18 @@ export const layerEffect = <E, R>(
     })
   )
 
-interface State {
-  readonly current: Option.Option<Token>
-  readonly inflight: Option.Option<Deferred.Deferred<Token, AuthenticationFailed>>
-  readonly lastFailureMillis: Option.Option<number>
-}
-
 /**
  * A caching token source over `fetch`: one fetch at a time however many requests wait, a background
- * refresh inside `refreshWindow`, and no token handed out with less than `minimumValidity` left. Fetches
- * run in the given scope, so a request that gives up does not cancel the refresh others wait for.
+ * refresh inside `refreshWindow`, and no token handed out with less than `minimumValidity` left. Both
+ * windows shrink with the token's lifetime. After a failure, fetches back off (doubling from
+ * `retryInterval`) and requests without a usable token fail fast with that failure. Fetches run in the
+ * given scope, interruptibly and within `fetchTimeout`, so a request that gives up does not cancel the
+ * refresh others wait for, and a hung identity provider never hangs a request.
  */
-export const makeCached = (
+export const makeCached: (
   fetch: Effect.Effect<Token, AuthenticationFailed>,
-  options: CacheOptions = {}
-): Effect.Effect<Auth.Service, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const refreshWindow = Duration.toMillis(options.refreshWindow ?? Duration.minutes(2))
-    const minimumValidity = Duration.toMillis(options.minimumValidity ?? Duration.seconds(30))
-    const retryInterval = Duration.toMillis(options.retryInterval ?? Duration.seconds(3))
-    const state = yield* Ref.make<State>({
-      current: Option.none(),
-      inflight: Option.none(),
-      lastFailureMillis: Option.none()
-    })
-
-    // Starts a fetch unless one is running; either way returns the one to wait for.
-    const start = Effect.uninterruptible(Effect.gen(function*() {
-      const fresh = yield* Deferred.make<Token, AuthenticationFailed>()
-      const deferred = yield* Ref.modify(state, (s): readonly [Deferred.Deferred<Token, AuthenticationFailed>, State] =>
-        Option.isSome(s.inflight) ? [s.inflight.value, s] : [fresh, { ...s, inflight: Option.some(fresh) }])
-      if (deferred === fresh) {
-        yield* fetch.pipe(
-          Effect.onExit((exit) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Ref.update(state, (s) => ({
-                current: Exit.isSuccess(exit) ? Option.some(exit.value) : s.current,
-                inflight: Option.none(),
-                lastFailureMillis: Exit.isSuccess(exit) ? Option.none() : Option.some(now)
-              }))).pipe(Effect.zipRight(Deferred.done(fresh, exit)))
-          ),
-          Effect.forkIn(scope)
-        )
-      }
-      return deferred
-    }))
-
-    const token = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const s = yield* Ref.get(state)
-      if (Option.isSome(s.current)) {
-        const left = s.current.value.expiresAtMillis - now
-        if (left >= minimumValidity) {
-          const failedRecently = Option.isSome(s.lastFailureMillis) && now - s.lastFailureMillis.value < retryInterval
-          if (left <= refreshWindow && Option.isNone(s.inflight) && !failedRecently) {
-            yield* start
-          }
-          return s.current.value.accessToken
-        }
-      }
-      const deferred = yield* start
-      const fetched = yield* Deferred.await(deferred)
-      return fetched.accessToken
-    })
-
-    const refresh = (rejected: Redacted.Redacted<string>) =>
-      Effect.gen(function*() {
-        const s = yield* Ref.get(state)
-        if (Option.isSome(s.current) && Redacted.value(s.current.value.accessToken) !== Redacted.value(rejected)) {
-          // Another request already replaced the rejected token.
-          return s.current.value.accessToken
-        }
-        const deferred = yield* start
-        const fetched = yield* Deferred.await(deferred)
-        return fetched.accessToken
-      })
-
-    return { token, refresh } satisfies Auth.Service
-  })
+  options?: CacheOptions
+) => Effect.Effect<Auth.Service, never, Scope.Scope> = internal.makeCached
 
 /** A caching token source over your own `fetch` (which returns a token and its expiry). */
 export const layerCached = <R>(
@@ -216,7 +153,8 @@ export interface ClientCredentials extends CacheOptions {
 
 const TokenResponse = Schema.Struct({
   access_token: Schema.Redacted(Schema.NonEmptyString),
-  expires_in: Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromString), { exact: true })
+  // Read leniently: a valid token is never thrown away for a malformed lifetime.
+  expires_in: Schema.optionalWith(Schema.Unknown, { exact: true })
 })
 
 const OAuthError = Schema.Struct({
@@ -226,6 +164,19 @@ const OAuthError = Schema.Struct({
 
 /** Lifetime assumed when the token endpoint does not say: one hour. */
 const DEFAULT_EXPIRES_IN_SECONDS = 3600
+
+/** Lifetime assumed when the token endpoint says something unreadable (`null`, `"soon"`, `-5`): 5 min. */
+const UNREADABLE_EXPIRES_IN_SECONDS = 300
+
+const expiresInSeconds = (raw: unknown): number => {
+  if (raw === undefined) return DEFAULT_EXPIRES_IN_SECONDS
+  const value = typeof raw === "number"
+    ? raw
+    : typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw)
+    ? Number(raw)
+    : NaN
+  return Number.isFinite(value) && value > 0 ? value : UNREADABLE_EXPIRES_IN_SECONDS
+}
 
 class Transient extends Data.TaggedError("Transient")<{ readonly failure: AuthenticationFailed }> {}
 
@@ -290,11 +241,9 @@ export const fetchClientCredentials = (
         })
       }
       const now = yield* Clock.currentTimeMillis
-      const expiresIn = decoded.value.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS
       return {
         accessToken: decoded.value.access_token,
-        expiresAtMillis: now +
-          (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_EXPIRES_IN_SECONDS) * 1000
+        expiresAtMillis: now + expiresInSeconds(decoded.value.expires_in) * 1000
       } satisfies Token
     }).pipe(
       Effect.timeoutFail({

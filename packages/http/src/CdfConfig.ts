@@ -17,6 +17,12 @@ export const DEFAULT_CDF_VERSION = "20230101"
 /** The per-attempt timeout unless configured: 60 s, as the Python SDK. */
 export const DEFAULT_ATTEMPT_TIMEOUT: Duration.Duration = Duration.seconds(60)
 
+/**
+ * The total time one request may take unless it says otherwise (attempts, token waits and retry waits
+ * together): 3 min, and never less than the attempt timeout.
+ */
+export const DEFAULT_DEADLINE: Duration.Duration = Duration.minutes(3)
+
 /** JSON bodies larger than this many bytes are gzip-compressed: 1 KiB. */
 export const DEFAULT_GZIP_THRESHOLD_BYTES = 1024
 
@@ -34,6 +40,11 @@ export interface Options {
   readonly cdfVersion?: string | undefined
   /** How long one attempt may take, body included. Default 60 s. */
   readonly attemptTimeout?: Duration.DurationInput | undefined
+  /**
+   * The total time of one request, attempts and waits included, unless the request gives its own
+   * `deadline`. Default 3 min (or the attempt timeout, when that is longer).
+   */
+  readonly deadline?: Duration.DurationInput | undefined
   /** The retry policy; left-out fields keep the defaults of `Retry.defaultPolicy`. */
   readonly retry?: Retry.PolicyInput | undefined
   /** JSON bodies above this many bytes are gzip-compressed. Default 1024. */
@@ -63,6 +74,8 @@ export interface CdfConfig {
   readonly cdfVersion: string
   /** The per-attempt timeout. */
   readonly attemptTimeout: Duration.Duration
+  /** The default total time of one request. */
+  readonly deadline: Duration.Duration
   /** The retry policy. */
   readonly retry: Retry.RetryPolicy
   /** The gzip threshold in bytes. */
@@ -121,6 +134,9 @@ export const resolve = (
   if (Either.isLeft(project)) return Either.left({ setting: "project", issue: project.left })
   const baseUrl = base.right
   const threshold = options.gzipThresholdBytes
+  const attemptTimeout = options.attemptTimeout === undefined
+    ? DEFAULT_ATTEMPT_TIMEOUT
+    : Duration.millis(Retry.toTimerMillis(options.attemptTimeout))
   return Either.right({
     origin: new URL(baseUrl).origin,
     baseUrl,
@@ -129,9 +145,10 @@ export const resolve = (
     appName: options.appName ?? "effect-cdf-app",
     sdkHeader: `effect-cdf:${SDK_VERSION}`,
     cdfVersion: options.cdfVersion ?? DEFAULT_CDF_VERSION,
-    attemptTimeout: options.attemptTimeout === undefined
-      ? DEFAULT_ATTEMPT_TIMEOUT
-      : Duration.millis(Retry.toTimerMillis(options.attemptTimeout)),
+    attemptTimeout,
+    deadline: options.deadline === undefined
+      ? Duration.max(DEFAULT_DEADLINE, attemptTimeout)
+      : Duration.millis(Retry.toTimerMillis(options.deadline)),
     retry: Retry.makePolicy(options.retry),
     gzipThresholdBytes: threshold === undefined || !Number.isFinite(threshold)
       ? DEFAULT_GZIP_THRESHOLD_BYTES

@@ -47,12 +47,15 @@ export interface BudgetPolicy {
   readonly successRefund: number
 }
 
+/** The longest server hint (`Retry-After`, `retry-after-ms`) honoured by default anywhere: 60 s. */
+export const MAX_HINT = 60_000
+
 /** The default policy: 5 attempts, 250 ms base, 10 s cap, hints up to 60 s, a 500-token budget. */
 export const defaultPolicy: RetryPolicy = {
   maxAttempts: 5,
   baseDelayMillis: 250,
   maxDelayMillis: 10_000,
-  maxRetryAfterMillis: 60_000,
+  maxRetryAfterMillis: MAX_HINT,
   budget: { capacity: 500, retryCost: 5, timeoutRetryCost: 10, successRefund: 1 }
 }
 
@@ -70,6 +73,14 @@ export const MAX_TIMER_MILLIS = 2_147_483_647
 
 const clampTimer = (millis: number): number =>
   Number.isNaN(millis) ? 0 : Math.min(Math.max(0, Math.floor(millis)), MAX_TIMER_MILLIS)
+
+/**
+ * A server hint in milliseconds, clamped once for every consumer (retries, polling, `RateLimited`): at
+ * least 0, at most `maxMillis` (default {@link MAX_HINT}), never above what a timer accepts; an unreadable
+ * number is 0.
+ */
+export const clampHint = (hintMillis: number, maxMillis: number = MAX_HINT): number =>
+  Math.min(clampTimer(hintMillis), clampTimer(maxMillis))
 
 const positiveInt = (value: number | undefined, fallback: number, min: number): number =>
   value === undefined || !Number.isFinite(value) ? fallback : Math.max(min, Math.floor(value))
@@ -109,7 +120,7 @@ export const delayMillis = (
   hintMillis: number | undefined
 ): number => {
   const jittered = Math.floor(backoffCeilingMillis(policy, retry) * Math.min(Math.max(random, 0), 1))
-  const hint = hintMillis === undefined ? 0 : Math.min(clampTimer(hintMillis), policy.maxRetryAfterMillis)
+  const hint = hintMillis === undefined ? 0 : clampHint(hintMillis, policy.maxRetryAfterMillis)
   return clampTimer(Math.max(jittered, hint))
 }
 

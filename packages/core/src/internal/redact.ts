@@ -23,10 +23,23 @@ const redactString = (text: string): string =>
 /** Whether an object key names a secret whose value must never be shown. */
 export const isSecretKey = (key: string): boolean => SECRET_KEY.test(key)
 
-/** `text` with each known secret (long enough to be one) replaced whole by `<redacted>`. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/** Secrets at least this long are cut wherever they occur, even inside a longer word. */
+export const WHOLE_WORD_BELOW = 12
+
+/**
+ * `text` with each known secret (long enough to be one) replaced by `<redacted>`. A short secret (fewer
+ * than `WHOLE_WORD_BELOW` characters) is cut only where it stands as a whole value, not inside a longer
+ * word: a four-letter token must not turn "connect" into "conn<redacted>"-like noise.
+ */
 export const cutSecrets = (text: string, secrets: ReadonlyArray<string>): string =>
   secrets.reduce(
-    (acc, secret) => secret.length >= MIN_SECRET_LENGTH ? acc.split(secret).join("<redacted>") : acc,
+    (acc, secret) => {
+      if (secret.length < MIN_SECRET_LENGTH || !acc.includes(secret)) return acc
+      if (secret.length >= WHOLE_WORD_BELOW) return acc.split(secret).join("<redacted>")
+      return acc.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(secret)}(?![A-Za-z0-9_])`, "g"), "<redacted>")
+    },
     text
   )
 

@@ -1,4 +1,5 @@
 import { redactSample } from "@effect-cdf/core/Errors"
+import * as Scrub from "@effect-cdf/core/Scrub"
 import { FetchHttpClient, Headers, HttpClient } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import { Effect, Option } from "effect"
@@ -118,25 +119,8 @@ const decoder = new TextDecoder()
 /** UTF-8 text of a body. */
 export const utf8 = (bytes: Uint8Array): string => decoder.decode(bytes)
 
-const SECRET_KEY = /nonce|secret|token|password|authorization|api[-_]?key|credential|assertion/i
+/** The secret values a value carries (`Redacted` strings, strings under secret-named keys): core's one path. */
+export const secretValues = Scrub.secretsIn
 
-/** The string values under secret-like keys anywhere in a JSON value (nonces, client secrets). */
-export const secretValues = (value: unknown): Array<string> => {
-  const out: Array<string> = []
-  const visit = (u: unknown, secret: boolean, depth: number): void => {
-    if (depth > 20) return
-    if (typeof u === "string") {
-      if (secret && u.length >= 4) out.push(u)
-    } else if (Array.isArray(u)) {
-      for (const item of u) visit(item, secret, depth + 1)
-    } else if (typeof u === "object" && u !== null) {
-      for (const [key, item] of Object.entries(u)) visit(item, secret || SECRET_KEY.test(key), depth + 1)
-    }
-  }
-  visit(value, false, 0)
-  return out
-}
-
-/** `text` with every occurrence of each secret replaced by `<redacted>`. */
-export const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
-  secrets.reduce((acc, secret) => secret.length > 0 ? acc.split(secret).join("<redacted>") : acc, text)
+/** `text` with the request's secrets cut out, by core's one scrubbing path (whole values, long enough). */
+export const scrub = (text: string, secrets: ReadonlyArray<string>): string => Scrub.secrets(text, secrets)
