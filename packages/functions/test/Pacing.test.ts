@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import * as Calls from "../src/Calls.js"
+import * as CogniteFunctions from "../src/CogniteFunctions.js"
 import { callBody, drive, type Reply, scripted, type Seen } from "./support/scripted.js"
 
 const steady = Schedule.spaced("500 millis")
@@ -86,6 +87,20 @@ describe("pacing", () => {
       expect(server.stats.created).toBe(30)
       expect(server.stats.peak).toBeLessThanOrEqual(4)
       expect(server.stats.refused).toBeGreaterThan(0)
+    }))
+
+  it.scoped("CogniteFunctions' pacing option sets the limits its calls pace to", () =>
+    Effect.gen(function*() {
+      const server = limitedServer(3, 2_000)
+      const fake = yield* scripted(server.route)
+      const ids = yield* drive(fanOut(Calls.Calls, 12)).pipe(
+        Effect.provide(CogniteFunctions.layerServices({}, { maxRunningCallsPerFunction: 3, overcommit: 1 })),
+        Effect.provide(fake.context)
+      )
+      expect(new Set(ids).size).toBe(12)
+      expect(server.stats.peak).toBeLessThanOrEqual(3)
+      // with the default 100 per function every call above 3 would be refused first
+      expect(server.stats.refused).toBe(0)
     }))
 
   it.scoped("the project limit holds across functions", () =>
