@@ -10,7 +10,7 @@
 import type { Ids } from "@effect-cdf/core"
 import type { RateLimited } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
-import { Clock, Deferred, Duration, Effect, Exit, Random } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Random, Schedule } from "effect"
 
 /** The running-call limits the client paces itself to. */
 export interface PacingOptions {
@@ -37,7 +37,19 @@ export interface Gate {
   /** Runs `use` holding a running-call slot of `functionId` and of the project. */
   readonly withSlot: <A, E, R>(functionId: Ids.FunctionId, use: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly throttleTimeout: Duration.Duration
+  /**
+   * `schedule` with its delays cut to {@link QUEUED_POLL_MILLIS} while calls of `functionId` (or of the
+   * project) wait here for a slot, for the wait of a call holding one: its slot is handed on soon after the
+   * call ends, instead of up to a backed-off poll interval later.
+   */
+  readonly whileQueued: (
+    functionId: Ids.FunctionId,
+    schedule: Schedule.Schedule<unknown, unknown>
+  ) => Schedule.Schedule<unknown, unknown>
 }
+
+/** The longest delay between the polls of a call holding a slot others wait for: 500 ms. */
+export const QUEUED_POLL_MILLIS = 500
 
 const positive = (value: number | undefined, fallback: number) =>
   value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : fallback
@@ -131,8 +143,15 @@ export const makeGate = (options: PacingOptions = {}): Gate => {
           if (--entry.users === 0) functions.delete(functionId)
         })
     )
+  const queued = (functionId: Ids.FunctionId) =>
+    project.waiting > 0 || (functions.get(functionId)?.slots.waiting ?? 0) > 0
   return {
     withSlot,
+    whileQueued: (functionId, schedule) =>
+      Schedule.modifyDelay(schedule, (_, delay) =>
+        queued(functionId) && Duration.toMillis(delay) > QUEUED_POLL_MILLIS
+          ? Duration.millis(QUEUED_POLL_MILLIS)
+          : delay),
     throttleTimeout: Duration.decode(options.throttleTimeout ?? Duration.minutes(10))
   }
 }
