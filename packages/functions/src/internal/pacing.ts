@@ -20,7 +20,8 @@ export interface PacingOptions {
   readonly maxRunningCallsPerProject?: number | undefined
   /**
    * How many more calls than the limits may be in flight at once, as a factor; default 1.2. A slot here
-   * is freed when a call is seen ended, which is up to one poll interval after the service freed its own:
+   * is freed when a call is seen ended, up to one poll interval after the service freed its own (at most
+   * {@link QUEUED_POLL_MILLIS} while other calls wait for the slot):
    * sending a few more keeps the service's slots busy, and the few sent too early are answered `429`,
    * which started nothing and is waited out. 1 never sends above the limits.
    */
