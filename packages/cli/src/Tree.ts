@@ -41,19 +41,28 @@ export const functionsDeploy = leaf({
   name: "deploy",
   summary: "Zip a folder, upload it, create the function and wait until it is Ready",
   details: [
-    "A folder with handler.py deploys as a Python function; on the emulator a folder with only handler.js " +
-    "deploys as a JavaScript function. The stages go to stderr."
+    "The folder is a Python function as CDF runs it: handler.py (or --function-path) defining handle, and " +
+    "any requirements.txt. The stages go to stderr.",
+    "Deploying is idempotent: the same folder and settings again is `unchanged` and sends nothing. A " +
+    "changed function with the same external id is an error (exit 3) unless --replace is given."
   ],
   options: {
     name: text("NAME", "The function's name; default the folder's name"),
     externalId: text("ID", "The function's external id; default its name"),
     runtime: choice("RUNTIME", RUNTIMES, "The Python runtime, CDF's default py313"),
     functionPath: text("PATH", "The handler's path inside the folder; default handler.py"),
-    description: text("TEXT", "The function's description")
+    description: text("TEXT", "The function's description"),
+    replace: flag(
+      "Replace the function if its code or settings changed: built first under a temporary external id, " +
+        "the old one kept if that build fails, schedules recreated with fresh nonces"
+    )
   },
   common,
-  args: { folder: arg("folder", "The folder with the handler") },
-  examples: ["cdf-fn functions deploy ./my-function --external-id my-function"]
+  args: { folder: arg("folder", "The folder with handler.py") },
+  examples: [
+    "cdf-fn functions deploy ./my-function --external-id my-function",
+    "cdf-fn functions deploy ./my-function --external-id my-function --replace"
+  ]
 })
 export const functionsDelete = leaf({
   name: "delete",

@@ -19,21 +19,26 @@ import {
   startEmulator
 } from "./support.js"
 
-const SLOW_JS = `export async function handle({ data }) {
-  const steps = typeof data.steps === "number" ? data.steps : 3
-  for (let i = 1; i <= steps; i++) {
-    console.log("step " + i)
-    await new Promise((resolve) => setTimeout(resolve, typeof data.delayMs === "number" ? data.delayMs : 300))
-  }
-  return { steps }
-}
+const SLOW_PY = `import time
+
+
+def handle(data):
+    steps = data.get("steps", 3) if isinstance(data, dict) else 3
+    delay = data.get("delayMs", 300) if isinstance(data, dict) else 300
+    for i in range(1, steps + 1):
+        print(f"step {i}", flush=True)
+        time.sleep(delay / 1000)
+    return {"steps": steps}
 `
 
-const APP_JS = `export function handle({ data }) {
-  if (data.path === "/missing") return { status_code: 404, error_type: "NotFound", message: "no such route" }
-  return { status_code: 200, data: { method: data.method, path: data.path, body: data.body ?? null } }
-}
+const APP_PY = `def handle(data):
+    if data.get("path") == "/missing":
+        return {"status_code": 404, "error_type": "NotFound", "message": "no such route"}
+    return {"status_code": 200, "data": {"method": data.get("method"), "path": data.get("path"), "body": data.get("body")}}
 `
+
+/** A handler answering its version: a change of `version` is a change of content. */
+const versioned = (version: number) => `def handle(data):\n    return {"version": ${version}}\n`
 
 interface Fn {
   readonly id: number
@@ -41,7 +46,15 @@ interface Fn {
   readonly status: string
 }
 
-const asFn = (value: unknown): Fn => value as Fn
+/** The JSON document of `functions deploy --json`. */
+interface Deployed {
+  readonly outcome: "created" | "unchanged" | "replaced"
+  readonly function: Fn
+  readonly hash: string
+  readonly schedules: ReadonlyArray<{ readonly id: number; readonly functionId: number; readonly name: string }>
+}
+
+const deployedOf = (value: unknown): Deployed => value as Deployed
 
 let emulator: TestEmulator
 let hello: Fn
@@ -49,19 +62,21 @@ let slow: Fn
 /** The same slow handler, called only by the Ctrl-C test, so its running call is the one that test started. */
 let patient: Fn
 
+const deploy = async (folder: string, name: string, ...more: Array<string>): Promise<Deployed> => {
+  const run = await cli(["functions", "deploy", folder, "--name", name, "--json", ...more], emulator.env)
+  expect(run.code, run.stderr).toBe(0)
+  return deployedOf(json(run))
+}
+
 beforeAll(async () => {
   emulator = await startEmulator()
-  const deploy = async (folder: string, name: string) => {
-    const run = await cli(["functions", "deploy", folder, "--name", name, "--json"], emulator.env)
-    expect(run.code, run.stderr).toBe(0)
-    return asFn(json(run))
-  }
-  ;[hello, slow, patient] = await Promise.all([
+  const deployed = await Promise.all([
     deploy(path.join(EXAMPLES, "python-hello"), "hello"),
-    deploy(functionFolder("slow", { "handler.js": SLOW_JS }), "slow"),
-    deploy(functionFolder("patient", { "handler.js": SLOW_JS }), "patient"),
-    deploy(functionFolder("app", { "handler.js": APP_JS }), "app")
+    deploy(functionFolder("slow", { "handler.py": SLOW_PY }), "slow"),
+    deploy(functionFolder("patient", { "handler.py": SLOW_PY }), "patient"),
+    deploy(functionFolder("app", { "handler.py": APP_PY }), "app")
   ])
+  ;[hello, slow, patient] = deployed.map((d) => d.function)
 })
 
 afterAll(async () => {
@@ -91,13 +106,14 @@ describe.concurrent("cdf-fn functions", () => {
 
   it("deploy narrates the stages on stderr and prints the function on stdout", async () => {
     const run = await cli(
-      ["functions", "deploy", path.join(EXAMPLES, "js-hello"), "--external-id", "js-hello-2"],
+      ["functions", "deploy", path.join(EXAMPLES, "python-hello"), "--external-id", "narrated"],
       emulator.env
     )
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toContain("zipped")
     expect(run.stderr).toContain("Ready")
-    expect(run.stdout).toMatch(/deployed js-hello \(function \d+\): .*Ready in/)
+    expect(run.stdout).toMatch(/^created python-hello \(function \d+\): .*Ready in/)
+    expect(run.stdout).toContain("call it with: cdf-fn call narrated")
   })
 
   it("limits, status and activate", async () => {
@@ -112,8 +128,8 @@ describe.concurrent("cdf-fn functions", () => {
   })
 
   it("delete removes functions; an unknown id then exits 3 with the request id", async () => {
-    const folder = functionFolder("doomed", { "handler.js": "export const handle = () => 1\n" })
-    const deployed = asFn(json(await cli(["functions", "deploy", folder, "--json"], emulator.env)))
+    const folder = functionFolder("doomed", { "handler.py": versioned(1) })
+    const deployed = (await deploy(folder, "doomed")).function
     const removed = await cli(["functions", "delete", String(deployed.id)], emulator.env)
     expect(removed.code, removed.stderr).toBe(0)
     const gone = await cli(["functions", "get", String(deployed.id)], emulator.env)
@@ -121,6 +137,79 @@ describe.concurrent("cdf-fn functions", () => {
     expect(gone.stderr).toMatch(/^error: NotFound \(HTTP 404/)
     expect(gone.stderr).toMatch(/request id: \S+/)
     expect(gone.stderr).not.toContain("    at ")
+  })
+})
+
+describe.concurrent("cdf-fn functions deploy, idempotent by content", () => {
+  it("the same folder twice is unchanged: exit 0, the same function, nothing deployed", async () => {
+    const folder = functionFolder("same-twice", { "handler.py": versioned(1) })
+    const first = await deploy(folder, "same-twice")
+    expect(first).toMatchObject({ outcome: "created", function: { externalId: "same-twice", status: "Ready" } })
+    expect(first.hash).toMatch(/^sha256:[0-9a-f]{64}$/)
+    const [again, human] = await Promise.all([
+      cli(["functions", "deploy", folder, "--json"], emulator.env),
+      cli(["functions", "deploy", folder], emulator.env)
+    ])
+    expect(again.code, again.stderr).toBe(0)
+    expect(json(again)).toEqual({ ...first, outcome: "unchanged" })
+    expect(human.code, human.stderr).toBe(0)
+    expect(human.stdout).toMatch(new RegExp(`^unchanged same-twice \\(function ${first.function.id}\\) in`))
+    expect(human.stderr).toContain("nothing to do")
+    expect(human.stderr).not.toContain("uploaded")
+  })
+
+  it("changed content without --replace exits 3, names --replace and leaves the function alone", async () => {
+    const folder = functionFolder("changed", { "handler.py": versioned(1) })
+    const first = await deploy(folder, "changed")
+    fs.writeFileSync(path.join(folder, "handler.py"), versioned(2))
+    const [human, machine] = await Promise.all([
+      cli(["functions", "deploy", folder], emulator.env),
+      cli(["functions", "deploy", folder, "--json"], emulator.env)
+    ])
+    expect(human.code).toBe(3)
+    expect(human.stdout).toBe("")
+    expect(human.stderr).toMatch(/^error: Conflict/m)
+    expect(human.stderr).toContain("--replace")
+    expect(machine.code).toBe(3)
+    expect(json(machine)).toMatchObject({ error: { _tag: "Conflict", message: expect.stringContaining("--replace") } })
+    const called = await cli(["call", "changed", "--json"], emulator.env)
+    expect(json(called)).toMatchObject({ functionId: first.function.id, response: { version: 1 } })
+  })
+
+  it("--replace builds the new version, replaces the function and recreates its schedules", async () => {
+    const folder = functionFolder("replaced", { "handler.py": versioned(1) })
+    const first = await deploy(folder, "replaced")
+    const schedule = await cli(
+      ["schedules", "create", "--name", "replaced-hourly", "--cron", "0 * * * *", "--function", "replaced", "--json"],
+      emulator.env
+    )
+    expect(schedule.code, schedule.stderr).toBe(0)
+    fs.writeFileSync(path.join(folder, "handler.py"), versioned(2))
+    const run = await cli(["functions", "deploy", folder, "--replace", "--json"], emulator.env)
+    expect(run.code, run.stderr).toBe(0)
+    const second = deployedOf(json(run))
+    expect(second).toMatchObject({ outcome: "replaced", function: { externalId: "replaced", status: "Ready" } })
+    expect(second.function.id).not.toBe(first.function.id)
+    expect(second.hash).not.toBe(first.hash)
+    expect(second.schedules).toMatchObject([{ name: "replaced-hourly", functionId: second.function.id }])
+    const [called, old] = await Promise.all([
+      cli(["call", "replaced", "--json"], emulator.env),
+      cli(["functions", "get", String(first.function.id)], emulator.env)
+    ])
+    expect(json(called)).toMatchObject({ functionId: second.function.id, response: { version: 2 } })
+    expect(old.code).toBe(3)
+  })
+
+  it("--replace with a version that fails to build exits 1 and leaves the old function serving", async () => {
+    const folder = functionFolder("kept", { "handler.py": versioned(1) })
+    const first = await deploy(folder, "kept")
+    fs.writeFileSync(path.join(folder, "handler.py"), "def handle(data):\n    return (\n")
+    const run = await cli(["functions", "deploy", folder, "--replace"], emulator.env)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`replacing function ${first.function.id}`)
+    expect(run.stderr).toMatch(/^error: DeployFailed: .*left in place/m)
+    const called = await cli(["call", "kept", "--json"], emulator.env)
+    expect(json(called)).toMatchObject({ functionId: first.function.id, response: { version: 1 } })
   })
 })
 
@@ -354,14 +443,14 @@ describe.concurrent("cdf-fn without COGNITE_*", () => {
   it("--data-dir keeps the embedded emulator's state between commands", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-fn-state-"))
     const env = cleanEnv({ CDF_FN_DATA_DIR: dir })
-    const deployed = await cli(["functions", "deploy", path.join(EXAMPLES, "js-hello"), "--json"], env)
+    const deployed = await cli(["functions", "deploy", path.join(EXAMPLES, "python-hello"), "--json"], env)
     expect(deployed.code, deployed.stderr).toBe(0)
     const listed = await cli(["functions", "list", "--json"], env)
     expect(listed.code, listed.stderr).toBe(0)
-    expect((json(listed) as Array<Fn>).map((fn) => fn.externalId)).toEqual(["js-hello"])
+    expect((json(listed) as Array<Fn>).map((fn) => fn.externalId)).toEqual(["python-hello"])
     expect(listed.stderr).toContain(`(state kept in ${dir})`)
     // a restored function is Ready again before the command runs: a call works right after a restart
-    const called = await cli(["call", "js-hello", "--data", "{\"name\":\"Ada\"}", "--json"], env)
+    const called = await cli(["call", "python-hello", "--data", "{\"name\":\"Ada\"}", "--json"], env)
     expect(called.code, called.stderr).toBe(0)
     expect(JSON.stringify(json(called))).toContain("Hello, Ada!")
   })
@@ -382,10 +471,13 @@ describe.concurrent("cdf-fn without COGNITE_*", () => {
   })
 
   it("demo --json and --example", async () => {
-    const run = await cli(["demo", "--json", "--example", path.join(EXAMPLES, "js-hello")], cleanEnv())
+    const folder = functionFolder("greeter", {
+      "handler.py": fs.readFileSync(path.join(EXAMPLES, "python-hello", "handler.py"), "utf8")
+    })
+    const run = await cli(["demo", "--json", "--example", folder], cleanEnv())
     expect(run.code, run.stderr).toBe(0)
     expect(json(run)).toMatchObject({
-      function: { externalId: "js-hello", statuses: expect.arrayContaining(["Ready"]) },
+      function: { externalId: "greeter", statuses: expect.arrayContaining(["Ready"]) },
       call: { status: "Completed", response: { greeting: "Hello, Effect!", length: 14 } },
       failure: { error: { _tag: "CallFailed", reason: expect.stringContaining("name must be a non-empty string") } }
     })
