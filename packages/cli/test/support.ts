@@ -3,6 +3,7 @@
  * process for it to talk to.
  */
 import { Emulator } from "@effect-cdf/emulator"
+import type { Effect } from "effect"
 import { ManagedRuntime, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -77,6 +78,8 @@ export interface TestEmulator {
   readonly env: Record<string, string>
   /** `GET` on the project's API with the dev token. */
   readonly get: (path: string) => Promise<unknown>
+  /** Runs `use` with the emulator's service (its faults, its counters). */
+  readonly use: <A>(use: (emulator: Emulator.Emulator.Service) => Effect.Effect<A>) => Promise<A>
   readonly stop: () => Promise<void>
 }
 
@@ -95,6 +98,7 @@ export const startEmulator = async (): Promise<TestEmulator> => {
       })
       return response.json()
     },
+    use: (use) => runtime.runPromise(use(emulator)),
     stop: () => runtime.dispose()
   }
 }
