@@ -90,14 +90,16 @@ export const deployProgress =
         case "created":
           return yield* out.note(out.style.dim(`  created function ${event.functionId}`))
         case "status":
-          return yield* out.note(out.style.dim(`  ${event.status}`))
+          return yield* out.note(out.style.dim(`  ${event.status} (function ${event.functionId})`))
         case "unchanged":
           return yield* out.note(
             out.style.dim(`  function ${event.functionId} was deployed from this content and settings: nothing to do`)
           )
         case "replacing":
           return yield* out.note(
-            out.style.dim(`  replacing function ${event.functionId}: building the new version first`)
+            out.style.dim(
+              `  replacing function ${event.functionId}: the new version is built first under a temporary external id`
+            )
           )
       }
     })
