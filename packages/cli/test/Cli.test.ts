@@ -104,18 +104,6 @@ describe.concurrent("cdf-fn functions", () => {
     expect(human.stdout).toMatch(new RegExp(`^${hello.id}\\s+hello\\s+hello\\s+Ready`, "m"))
   })
 
-  it("deploy narrates the stages on stderr and prints the function on stdout", async () => {
-    const run = await cli(
-      ["functions", "deploy", path.join(EXAMPLES, "python-hello"), "--external-id", "narrated"],
-      emulator.env
-    )
-    expect(run.code, run.stderr).toBe(0)
-    expect(run.stderr).toContain("zipped")
-    expect(run.stderr).toContain("Ready")
-    expect(run.stdout).toMatch(/^created python-hello \(function \d+\): .*Ready in/)
-    expect(run.stdout).toContain("call it with: cdf-fn call narrated")
-  })
-
   it("limits, status and activate", async () => {
     const [limits, status, activate] = await Promise.all([
       cli(["functions", "limits", "--json"], emulator.env),
@@ -158,9 +146,15 @@ describe.concurrent("cdf-fn functions deploy, idempotent by content", () => {
     expect(human.stderr).not.toContain("uploaded")
   })
 
-  it("changed content without --replace exits 3, names --replace and leaves the function alone", async () => {
+  it("deploy narrates on stderr; changed content without --replace exits 3, names --replace, changes nothing", async () => {
     const folder = functionFolder("changed", { "handler.py": versioned(1) })
-    const first = await deploy(folder, "changed")
+    const narrated = await cli(["functions", "deploy", folder], emulator.env)
+    expect(narrated.code, narrated.stderr).toBe(0)
+    expect(narrated.stderr).toContain("zipped 1 file(s)")
+    expect(narrated.stderr).toMatch(/Ready \(function \d+\)/)
+    const created = /^created changed \(function (\d+)\): .*Ready in/.exec(narrated.stdout)
+    expect(created, narrated.stdout).not.toBeNull()
+    expect(narrated.stdout).toContain("call it with: cdf-fn call changed")
     fs.writeFileSync(path.join(folder, "handler.py"), versioned(2))
     const [human, machine] = await Promise.all([
       cli(["functions", "deploy", folder], emulator.env),
@@ -173,7 +167,7 @@ describe.concurrent("cdf-fn functions deploy, idempotent by content", () => {
     expect(machine.code).toBe(3)
     expect(json(machine)).toMatchObject({ error: { _tag: "Conflict", message: expect.stringContaining("--replace") } })
     const called = await cli(["call", "changed", "--json"], emulator.env)
-    expect(json(called)).toMatchObject({ functionId: first.function.id, response: { version: 1 } })
+    expect(json(called)).toMatchObject({ functionId: Number(created?.[1]), response: { version: 1 } })
   })
 
   it("--replace builds the new version, replaces the function and recreates its schedules", async () => {
@@ -394,16 +388,13 @@ describe.concurrent("cdf-fn call, cut off while sending", () => {
       "--session-id",
       command?.[4] ?? ""
     ]
-    const [human, machine] = await Promise.all([
-      cli(argv, emulator.env),
-      cli([...argv, "--json"], emulator.env)
-    ])
-    expect(human.code).toBe(3)
-    expect(human.stderr).toMatch(/^error: CallOutcomeUnknown: /)
-    expect(human.stderr).toContain("evidence: NotCreated: the call was not created")
-    expect(human.stderr).toContain("calling again is safe")
-    expect(machine.code).toBe(3)
-    expect(json(machine)).toMatchObject({
+    // once: reconciling revokes the unused session, and a revoked session no longer proves anything
+    const reconciled = await cli([...argv, "--json"], emulator.env)
+    expect(reconciled.code).toBe(3)
+    expect(reconciled.stderr).toMatch(/^error: CallOutcomeUnknown: /)
+    expect(reconciled.stderr).toContain("evidence: NotCreated: the call was not created")
+    expect(reconciled.stderr).toContain("calling again is safe")
+    expect(json(reconciled)).toMatchObject({
       error: { _tag: "CallOutcomeUnknown", evidence: "NotCreated", sessionId: Number(command?.[4]) }
     })
   })
