@@ -6,30 +6,20 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { TestEmulator } from "./support.js"
+import type { Fn, TestEmulator } from "./support.js"
 import {
   cleanEnv,
   cli,
-  eventually,
+  deployer,
   EXAMPLES,
   finished,
   functionFolder,
   json,
+  SLOW_PY,
   spawnCli,
-  startEmulator
+  startEmulator,
+  versioned
 } from "./support.js"
-
-const SLOW_PY = `import time
-
-
-def handle(data):
-    steps = data.get("steps", 3) if isinstance(data, dict) else 3
-    delay = data.get("delayMs", 300) if isinstance(data, dict) else 300
-    for i in range(1, steps + 1):
-        print(f"step {i}", flush=True)
-        time.sleep(delay / 1000)
-    return {"steps": steps}
-`
 
 const APP_PY = `def handle(data):
     if data.get("path") == "/missing":
@@ -37,46 +27,19 @@ const APP_PY = `def handle(data):
     return {"status_code": 200, "data": {"method": data.get("method"), "path": data.get("path"), "body": data.get("body")}}
 `
 
-/** A handler answering its version: a change of `version` is a change of content. */
-const versioned = (version: number) => `def handle(data):\n    return {"version": ${version}}\n`
-
-interface Fn {
-  readonly id: number
-  readonly externalId: string
-  readonly status: string
-}
-
-/** The JSON document of `functions deploy --json`. */
-interface Deployed {
-  readonly outcome: "created" | "unchanged" | "replaced"
-  readonly function: Fn
-  readonly hash: string
-  readonly schedules: ReadonlyArray<{ readonly id: number; readonly functionId: number; readonly name: string }>
-}
-
-const deployedOf = (value: unknown): Deployed => value as Deployed
-
 let emulator: TestEmulator
 let hello: Fn
 let slow: Fn
-/** The same slow handler, called only by the Ctrl-C test, so its running call is the one that test started. */
-let patient: Fn
-
-const deploy = async (folder: string, name: string, ...more: Array<string>): Promise<Deployed> => {
-  const run = await cli(["functions", "deploy", folder, "--name", name, "--json", ...more], emulator.env)
-  expect(run.code, run.stderr).toBe(0)
-  return deployedOf(json(run))
-}
 
 beforeAll(async () => {
   emulator = await startEmulator()
+  const deploy = deployer(emulator.env)
   const deployed = await Promise.all([
     deploy(path.join(EXAMPLES, "python-hello"), "hello"),
     deploy(functionFolder("slow", { "handler.py": SLOW_PY }), "slow"),
-    deploy(functionFolder("patient", { "handler.py": SLOW_PY }), "patient"),
     deploy(functionFolder("app", { "handler.py": APP_PY }), "app")
   ])
-  ;[hello, slow, patient] = deployed.map((d) => d.function)
+  ;[hello, slow] = deployed.map((d) => d.function)
 })
 
 afterAll(async () => {
@@ -95,7 +58,7 @@ describe.concurrent("cdf-fn functions", () => {
     expect(list.code).toBe(0)
     // other tests deploy into the same emulator meanwhile: look for this file's functions, not for an exact list
     const listed = new Map((json(list) as Array<Fn>).map((fn) => [fn.externalId, fn.id]))
-    for (const fn of [hello, slow, patient]) expect(listed.get(fn.externalId)).toBe(fn.id)
+    for (const fn of [hello, slow]) expect(listed.get(fn.externalId)).toBe(fn.id)
     expect(listed.has("app")).toBe(true)
     expect(json(byXid)).toMatchObject({ id: hello.id, name: "hello", functionPath: "handler.py" })
     expect(json(byId)).toMatchObject({ id: hello.id, externalId: "hello" })
@@ -117,7 +80,7 @@ describe.concurrent("cdf-fn functions", () => {
 
   it("delete removes functions; an unknown id then exits 3 with the request id", async () => {
     const folder = functionFolder("doomed", { "handler.py": versioned(1) })
-    const deployed = (await deploy(folder, "doomed")).function
+    const deployed = (await deployer(emulator.env)(folder, "doomed")).function
     const removed = await cli(["functions", "delete", String(deployed.id)], emulator.env)
     expect(removed.code, removed.stderr).toBe(0)
     const gone = await cli(["functions", "get", String(deployed.id)], emulator.env)
@@ -125,85 +88,6 @@ describe.concurrent("cdf-fn functions", () => {
     expect(gone.stderr).toMatch(/^error: NotFound \(HTTP 404/)
     expect(gone.stderr).toMatch(/request id: \S+/)
     expect(gone.stderr).not.toContain("    at ")
-  })
-})
-
-describe.concurrent("cdf-fn functions deploy, idempotent by content", () => {
-  it("the same folder twice is unchanged: exit 0, the same function, nothing deployed", async () => {
-    const folder = functionFolder("same-twice", { "handler.py": versioned(1) })
-    const first = await deploy(folder, "same-twice")
-    expect(first).toMatchObject({ outcome: "created", function: { externalId: "same-twice", status: "Ready" } })
-    expect(first.hash).toMatch(/^sha256:[0-9a-f]{64}$/)
-    const [again, human] = await Promise.all([
-      cli(["functions", "deploy", folder, "--json"], emulator.env),
-      cli(["functions", "deploy", folder], emulator.env)
-    ])
-    expect(again.code, again.stderr).toBe(0)
-    expect(json(again)).toEqual({ ...first, outcome: "unchanged" })
-    expect(human.code, human.stderr).toBe(0)
-    expect(human.stdout).toMatch(new RegExp(`^unchanged same-twice \\(function ${first.function.id}\\) in`))
-    expect(human.stderr).toContain("nothing to do")
-    expect(human.stderr).not.toContain("uploaded")
-  })
-
-  it("deploy narrates on stderr; changed content without --replace exits 3, names --replace, changes nothing", async () => {
-    const folder = functionFolder("changed", { "handler.py": versioned(1) })
-    const narrated = await cli(["functions", "deploy", folder], emulator.env)
-    expect(narrated.code, narrated.stderr).toBe(0)
-    expect(narrated.stderr).toContain("zipped 1 file(s)")
-    expect(narrated.stderr).toMatch(/Ready \(function \d+\)/)
-    const created = /^created changed \(function (\d+)\): .*Ready in/.exec(narrated.stdout)
-    expect(created, narrated.stdout).not.toBeNull()
-    expect(narrated.stdout).toContain("call it with: cdf-fn call changed")
-    fs.writeFileSync(path.join(folder, "handler.py"), versioned(2))
-    const [human, machine] = await Promise.all([
-      cli(["functions", "deploy", folder], emulator.env),
-      cli(["functions", "deploy", folder, "--json"], emulator.env)
-    ])
-    expect(human.code).toBe(3)
-    expect(human.stdout).toBe("")
-    expect(human.stderr).toMatch(/^error: Conflict/m)
-    expect(human.stderr).toContain("--replace")
-    expect(machine.code).toBe(3)
-    expect(json(machine)).toMatchObject({ error: { _tag: "Conflict", message: expect.stringContaining("--replace") } })
-    const called = await cli(["call", "changed", "--json"], emulator.env)
-    expect(json(called)).toMatchObject({ functionId: Number(created?.[1]), response: { version: 1 } })
-  })
-
-  it("--replace builds the new version, replaces the function and recreates its schedules", async () => {
-    const folder = functionFolder("replaced", { "handler.py": versioned(1) })
-    const first = await deploy(folder, "replaced")
-    const schedule = await cli(
-      ["schedules", "create", "--name", "replaced-hourly", "--cron", "0 * * * *", "--function", "replaced", "--json"],
-      emulator.env
-    )
-    expect(schedule.code, schedule.stderr).toBe(0)
-    fs.writeFileSync(path.join(folder, "handler.py"), versioned(2))
-    const run = await cli(["functions", "deploy", folder, "--replace", "--json"], emulator.env)
-    expect(run.code, run.stderr).toBe(0)
-    const second = deployedOf(json(run))
-    expect(second).toMatchObject({ outcome: "replaced", function: { externalId: "replaced", status: "Ready" } })
-    expect(second.function.id).not.toBe(first.function.id)
-    expect(second.hash).not.toBe(first.hash)
-    expect(second.schedules).toMatchObject([{ name: "replaced-hourly", functionId: second.function.id }])
-    const [called, old] = await Promise.all([
-      cli(["call", "replaced", "--json"], emulator.env),
-      cli(["functions", "get", String(first.function.id)], emulator.env)
-    ])
-    expect(json(called)).toMatchObject({ functionId: second.function.id, response: { version: 2 } })
-    expect(old.code).toBe(3)
-  })
-
-  it("--replace with a version that fails to build exits 1 and leaves the old function serving", async () => {
-    const folder = functionFolder("kept", { "handler.py": versioned(1) })
-    const first = await deploy(folder, "kept")
-    fs.writeFileSync(path.join(folder, "handler.py"), "def handle(data):\n    return (\n")
-    const run = await cli(["functions", "deploy", folder, "--replace"], emulator.env)
-    expect(run.code).toBe(1)
-    expect(run.stderr).toContain(`replacing function ${first.function.id}`)
-    expect(run.stderr).toMatch(/^error: DeployFailed: .*left in place/m)
-    const called = await cli(["call", "kept", "--json"], emulator.env)
-    expect(json(called)).toMatchObject({ functionId: first.function.id, response: { version: 1 } })
   })
 })
 
@@ -310,114 +194,6 @@ describe.concurrent("cdf-fn call and await", () => {
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/^error: PollDeadlineExceeded: Stopped waiting for call (\d+)/)
     expect(run.stderr).toMatch(new RegExp(`resume waiting with: cdf-fn await ${slow.id} \\d+`))
-  })
-
-  it("Ctrl-C stops the wait cleanly: exit 130 and the command that resumes it", async () => {
-    const child = spawnCli(["call", "patient", "--data", "{\"steps\": 100, \"delayMs\": 200}"], emulator.env)
-    const done = finished(child)
-    const callId = await eventually(async () => {
-      const page = (await emulator.get(`/functions/${patient.id}/calls?limit=10`)) as {
-        items: Array<{ id: number; status: string }>
-      }
-      return page.items.find((c) => c.status === "Running")?.id
-    }, 60_000)
-    // the CLI is polling by now; give it a moment past its first poll
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    child.kill("SIGINT")
-    const run = await done
-    expect(run.code).toBe(130)
-    expect(run.stderr).toContain("interrupted: stopped waiting")
-    expect(run.stderr).toMatch(
-      new RegExp(`resume waiting with: cdf-fn await ${patient.id} ${callId} --started-at \\d{13}\n`)
-    )
-    // the SDK's own note of the interrupted wait is not printed on top of the CLI's
-    expect(run.stderr).not.toContain("Calls.await(")
-    expect(run.stderr).not.toContain("    at ")
-  })
-})
-
-describe.concurrent("cdf-fn call, cut off while sending", () => {
-  /** A function whose calls' POSTs hang in the emulator (latency before anything is created). */
-  let hanging: Fn
-  /** A function whose calls' POSTs are answered with a connection reset before anything is created. */
-  let lost: Fn
-
-  beforeAll(async () => {
-    ;[hanging, lost] = (await Promise.all([
-      deploy(functionFolder("hanging", { "handler.py": versioned(1) }), "hanging"),
-      deploy(functionFolder("lost", { "handler.py": versioned(1) }), "lost")
-    ])).map((d) => d.function)
-    await emulator.use((e) =>
-      e.setFaults({
-        rules: [
-          { method: "POST", path: `/functions/${hanging.id}/call`, action: { _tag: "latency", millis: 120_000 } },
-          { method: "POST", path: `/functions/${lost.id}/call`, action: { _tag: "resetBefore" } }
-        ]
-      })
-    )
-  })
-
-  it("Ctrl-C during the POST prints the send and the calls reconcile command, which then proves NotCreated", async () => {
-    const child = spawnCli(["call", "hanging", "--data", "{}"], emulator.env)
-    const done = finished(child)
-    // the POST is in the emulator (held by the latency fault) once its rule has matched
-    await eventually(async () => {
-      const stats = await emulator.use((e) => e.faultStats)
-      return stats.some((s) => s.rule.path === `/functions/${hanging.id}/call` && s.matched > 0) ? true : undefined
-    }, 60_000)
-    child.kill("SIGINT")
-    const run = await done
-    expect(run.code).toBe(130)
-    expect(run.stderr).toMatch(
-      new RegExp(
-        `interrupted while the call was being sent: call of function ${hanging.id} may exist \\(sent at \\d{13}, ` +
-          `[^,]+, session \\d+\\)`
-      )
-    )
-    const command = /find it with: (cdf-fn calls reconcile (\d+) --sent-at (\d+) --session-id (\d+))\n/.exec(run.stderr)
-    expect(command?.[2]).toBe(String(hanging.id))
-    // the SDK's own Warning says the same in its API's words: not printed twice
-    expect(run.stderr).not.toContain("Calls.reconcile(")
-    expect(run.stderr).not.toContain("    at ")
-    const argv = [
-      "calls",
-      "reconcile",
-      command?.[2] ?? "",
-      "--sent-at",
-      command?.[3] ?? "",
-      "--session-id",
-      command?.[4] ?? ""
-    ]
-    // once: reconciling revokes the unused session, and a revoked session no longer proves anything
-    const reconciled = await cli([...argv, "--json"], emulator.env)
-    expect(reconciled.code).toBe(3)
-    expect(reconciled.stderr).toMatch(/^error: CallOutcomeUnknown: /)
-    expect(reconciled.stderr).toContain("evidence: NotCreated: the call was not created")
-    expect(reconciled.stderr).toContain("calling again is safe")
-    expect(json(reconciled)).toMatchObject({
-      error: { _tag: "CallOutcomeUnknown", evidence: "NotCreated", sessionId: Number(command?.[4]) }
-    })
-  })
-
-  it("calls reconcile needs --sent-at", async () => {
-    const run = await cli(["calls", "reconcile", "hanging"], emulator.env)
-    expect(run.code).toBe(2)
-    expect(run.stderr).toContain("needs --sent-at EPOCH_MS")
-  })
-
-  it("a lost answer that reconciliation proves not created exits 3 and says calling again is safe", async () => {
-    const [human, machine] = await Promise.all([
-      cli(["call", "lost", "--data", "{}"], emulator.env),
-      cli(["call", "lost", "--data", "{}", "--json"], emulator.env)
-    ])
-    expect(human.code).toBe(3)
-    expect(human.stderr).toMatch(/^error: CallOutcomeUnknown: /)
-    expect(human.stderr).toMatch(/sent at \d{13} \(.*\), session \d+/)
-    expect(human.stderr).toContain("evidence: NotCreated")
-    expect(human.stderr).toContain("calling again is safe")
-    expect(machine.code).toBe(3)
-    expect(json(machine)).toMatchObject({ error: { _tag: "CallOutcomeUnknown", evidence: "NotCreated" } })
-    expect(await emulator.use((e) => e.executions(lost.id))).toBe(0)
   })
 })
 
