@@ -12,7 +12,7 @@ export default mergeConfig(
       // the end-to-end tests mostly wait on child processes and the emulator: run them all at once, not 5
       maxConcurrency: 64,
       // and the end-to-end files side by side (vitest runs one at a time on 2 cores): they wait more than they compute
-      maxWorkers: 3,
+      maxWorkers: 2,
       minWorkers: 1,
       hookTimeout: 120_000
     }
