@@ -7,12 +7,13 @@
 import { Schema } from "effect"
 
 /**
- * A successful token response. `expires_in` is read leniently (any JSON value): a valid token is never
- * thrown away because an identity provider spelled its lifetime oddly; the client decides what it means.
+ * A successful token response. `token_type` and `expires_in` are read leniently (any JSON value): a
+ * valid token is never thrown away because an identity provider spelled them oddly; the client decides
+ * what a lifetime means.
  */
 export const TokenResponse = Schema.Struct({
   access_token: Schema.Redacted(Schema.NonEmptyString),
-  token_type: Schema.optionalWith(Schema.String, { exact: true }),
+  token_type: Schema.optionalWith(Schema.Unknown, { exact: true }),
   expires_in: Schema.optionalWith(Schema.Unknown, { exact: true })
 })
 

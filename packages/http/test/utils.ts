@@ -1,5 +1,5 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Clock, Context, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Clock, Context, Effect, Layer, Redacted } from "effect"
 import { gunzipSync } from "node:zlib"
 import { Auth, CdfClient } from "../src/index.js"
 import type { CdfConfig } from "../src/index.js"
@@ -100,47 +100,5 @@ export const clientOver = (
     )
   ).pipe(Effect.map(Context.get(CdfClient.CdfClient)))
 
-const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-
-/**
- * Runs `effect` to its end under the TestClock: whenever it waits, time jumps to the earliest pending sleep
- * no further than `horizonMillis` ahead (retry waits; attempt timeouts of the test clients are an hour).
- */
-export const drive = <A, E>(effect: Effect.Effect<A, E>, horizonMillis = 61_000) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 200_000; i++) {
-      yield* realYield
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) {
-        return yield* Exit.matchEffect(done.value, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
-      }
-      const now = yield* Clock.currentTimeMillis
-      const next = (yield* TestClock.sleeps()).pipe((sleeps) =>
-        Array.from(sleeps).filter((at) => at > now && at <= now + horizonMillis)
-      )
-      if (next.length > 0) yield* TestClock.setTime(Math.min(...next))
-    }
-    return yield* Effect.dieMessage("drive: the effect did not finish")
-  })
-
-/**
- * Moves the TestClock forward by `millis`, stopping at every pending sleep on the way and letting real
- * promises settle between steps, so background fibers see each instant in order.
- */
-export const advance = (millis: number) =>
-  Effect.gen(function*() {
-    const target = (yield* Clock.currentTimeMillis) + millis
-    for (let i = 0; i < 100_000; i++) {
-      yield* realYield
-      yield* realYield
-      const now = yield* Clock.currentTimeMillis
-      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= target)
-      if (next.length === 0) {
-        if (now < target) yield* TestClock.setTime(target)
-        yield* realYield
-        return
-      }
-      yield* TestClock.setTime(Math.min(...next))
-    }
-  })
+/** The TestClock drivers the tests use (the same ones users get). */
+export { advance, drive } from "../src/TestClockDriver.js"
