@@ -1,8 +1,8 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { gunzipSync } from "node:zlib"
 import { Auth, CdfClient } from "../src/index.js"
-import type { CdfConfig } from "../src/index.js"
+import type { CdfConfig, CdfRequest } from "../src/index.js"
 
 /** A request as the fake transport saw it. */
 export interface Seen {
@@ -102,3 +102,31 @@ export const clientOver = (
 
 /** The TestClock drivers the tests use (the same ones users get). */
 export { advance, drive } from "../src/TestClockDriver.js"
+
+/** The resource the request tests read. */
+const Thing = Schema.Struct({ id: Schema.Number, name: Schema.String })
+
+/** A safe GET of a thing. */
+export const get = (path: string | CdfRequest.Path = "/things/1") => ({
+  operation: "cdf.Things.get",
+  method: "GET" as const,
+  path,
+  safety: "safe" as const,
+  schema: Thing
+})
+
+/** An unsafe create: never re-sent once the server may have it. */
+export const create = (body: unknown = { items: [{ name: "x" }] }) => ({
+  operation: "cdf.Things.create",
+  method: "POST" as const,
+  path: "/things",
+  body,
+  safety: "unsafe" as const,
+  schema: Schema.Unknown
+})
+
+/** A thing, answered. */
+export const ok: Reply = { status: 200, body: { id: 1, name: "one" } }
+
+/** A fake handler answering `replies` in order, then `last`. */
+export const count = (replies: ReadonlyArray<Reply>, last: Reply = ok) => (_: unknown, i: number) => replies[i] ?? last
