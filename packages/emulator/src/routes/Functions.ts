@@ -14,10 +14,10 @@ import { Scheduler } from "../Scheduler.js"
 import { State, type Store, type StoredFunction } from "../State.js"
 import {
   activationStatus,
-  DEFAULT_LIMIT,
   inRange,
   limitParam,
   matchesWhereGiven,
+  oldestFirst,
   pathFunction,
   readOne,
   refOf,
@@ -147,17 +147,18 @@ const createFunction = Effect.gen(function*() {
 
 const listFunctions = (filter: CogniteFunction.FunctionFilter | undefined, limit: number | undefined) =>
   withStore("functionsAcl:READ", (store) => {
-    const items = [...store.functions.values()]
-      .map((f) => f.fn)
-      .filter((fn) =>
-        filter === undefined ||
-        (matchesWhereGiven(filter, fn, ["name", "owner", "fileId", "status"]) &&
-          (filter.externalIdPrefix === undefined || (fn.externalId ?? "").startsWith(filter.externalIdPrefix)) &&
-          inRange(fn.createdTime, filter.createdTime) &&
-          Object.entries(filter.metadata ?? {}).every(([k, v]) => fn.metadata?.[k] === v))
-      )
-      .sort((a, b) => a.createdTime - b.createdTime || a.id - b.id)
-      .slice(0, limit ?? DEFAULT_LIMIT)
+    const items = oldestFirst(
+      [...store.functions.values()]
+        .map((f) => f.fn)
+        .filter((fn) =>
+          filter === undefined ||
+          (matchesWhereGiven(filter, fn, ["name", "owner", "fileId", "status"]) &&
+            (filter.externalIdPrefix === undefined || (fn.externalId ?? "").startsWith(filter.externalIdPrefix)) &&
+            inRange(fn.createdTime, filter.createdTime) &&
+            Object.entries(filter.metadata ?? {}).every(([k, v]) => fn.metadata?.[k] === v))
+        ),
+      limit
+    )
     return Effect.succeed(encoded(FunctionList, { items }))
   })
 

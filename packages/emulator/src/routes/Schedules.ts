@@ -14,10 +14,10 @@ import { State, type Store } from "../State.js"
 import {
   bindNonce,
   checkInput,
-  DEFAULT_LIMIT,
   inRange,
   limitParam,
   matchesWhereGiven,
+  oldestFirst,
   pathSchedule,
   readOne,
   requiresActivated,
@@ -42,17 +42,18 @@ const listSchedules = (filter: FunctionSchedule.FunctionScheduleFilter | undefin
     const xidFunction = filter?.functionExternalId === undefined
       ? undefined
       : store.functionByExternalId(filter.functionExternalId)
-    const items = [...store.schedules.values()]
-      .map((s) => s.schedule)
-      .filter((s) =>
-        filter === undefined ||
-        (matchesWhereGiven(filter, s, ["name", "functionId", "cronExpression"]) &&
-          (filter.functionExternalId === undefined ||
-            (xidFunction !== undefined && s.functionId === xidFunction.fn.id)) &&
-          inRange(s.createdTime, filter.createdTime))
-      )
-      .sort((a, b) => a.createdTime - b.createdTime || a.id - b.id)
-      .slice(0, limit ?? DEFAULT_LIMIT)
+    const items = oldestFirst(
+      [...store.schedules.values()]
+        .map((s) => s.schedule)
+        .filter((s) =>
+          filter === undefined ||
+          (matchesWhereGiven(filter, s, ["name", "functionId", "cronExpression"]) &&
+            (filter.functionExternalId === undefined ||
+              (xidFunction !== undefined && s.functionId === xidFunction.fn.id)) &&
+            inRange(s.createdTime, filter.createdTime))
+        ),
+      limit
+    )
     return Effect.succeed(encoded(ScheduleList, { items }))
   })
 

@@ -147,6 +147,12 @@ export const inRange = (value: number | undefined, range: typeof CogniteFunction
   (value !== undefined && (range.min === undefined || value >= range.min) &&
     (range.max === undefined || value <= range.max))
 
+/** The first page of a list the API returns oldest first (ties by id): `limit` items, or `DEFAULT_LIMIT`. */
+export const oldestFirst = <A extends { readonly createdTime: number; readonly id: number }>(
+  items: ReadonlyArray<A>,
+  limit: number | undefined
+) => [...items].sort((a, b) => a.createdTime - b.createdTime || a.id - b.id).slice(0, limit ?? DEFAULT_LIMIT)
+
 /** Newest first; ties broken by id so a cursor is a strict position. */
 export const callOrder = (a: FunctionCall.FunctionCall, b: FunctionCall.FunctionCall) =>
   b.startTime - a.startTime || b.id - a.id
