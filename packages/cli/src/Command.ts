@@ -88,6 +88,12 @@ export const run = <E extends CliError, R>(
   )
 }
 
+/** `run` for a body that prints: it is handed the command's `Output`, so each command need not look it up. */
+export const runWith = <E extends CliError, R>(
+  args: CommonArgs,
+  body: (out: Output["Type"]) => Effect.Effect<void, E, R>
+): Effect.Effect<void, Exit, Exclude<Exclude<R, Target.Services>, Output>> => run(args, Effect.flatMap(Output, body))
+
 /** Runs a command that needs no target: only its output mode and error reporting. */
 export const runLocal = <E extends CliError, R>(
   json: boolean,

@@ -92,8 +92,16 @@ export declare namespace Output {
     readonly result: <R>(value: unknown, human: Effect.Effect<void, never, R>) => Effect.Effect<void, never, R>
     /** Writes a table (header row, then rows) to stdout. */
     readonly table: (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => Effect.Effect<void>
+    /** Writes `items` as JSON with `--json`, else as a table of `columns` (a header and how an item fills it). */
+    readonly list: <A>(items: ReadonlyArray<A>, columns: ReadonlyArray<Column<A>>) => Effect.Effect<void>
   }
 }
+
+/** A column of a listing: its header, and the cell an item shows under it. */
+export type Column<A> = readonly [header: string, cell: (item: A) => string]
+
+/** An id a listing shows when it is there, blank when it is not. */
+export const optionalId = (id: number | undefined): string => (id === undefined ? "" : String(id))
 
 /** Which server a command talked to, as its JSON document names it. */
 export interface TargetInfo {
@@ -149,6 +157,20 @@ export const make = (json: boolean, targeted = false): Output.Service => {
   let target: TargetInfo | undefined
   const print = (value: unknown) => line(JSON.stringify(value, jsonReplacer, 2))
   const document = (value: unknown) => print(targeted ? { target: target ?? null, result: value } : value)
+  const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
+    const widths = header.map((title, i) =>
+      Math.max(stripAnsi(title).length, ...rows.map((row) => stripAnsi(row[i] ?? "").length))
+    )
+    const format = (cells: ReadonlyArray<string>) =>
+      cells.map((cell, i) =>
+        i === cells.length - 1 ? cell : cell + " ".repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(cell).length))
+      ).join("  ").trimEnd()
+    return Effect.forEach(
+      [style.bold(format(header)), ...(rows.length === 0 ? [style.dim("(none)")] : rows.map(format))],
+      (text) => line(text),
+      { discard: true }
+    )
+  }
   return {
     json,
     interactive: process.stderr.isTTY === true,
@@ -161,20 +183,11 @@ export const make = (json: boolean, targeted = false): Output.Service => {
       target = { kind: info.kind, baseUrl: info.baseUrl, project: info.project }
     },
     result: <R>(value: unknown, human: Effect.Effect<void, never, R>) => (json ? document(value) : human),
-    table: (header, rows) => {
-      const widths = header.map((title, i) =>
-        Math.max(stripAnsi(title).length, ...rows.map((row) => stripAnsi(row[i] ?? "").length))
-      )
-      const format = (cells: ReadonlyArray<string>) =>
-        cells.map((cell, i) =>
-          i === cells.length - 1 ? cell : cell + " ".repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(cell).length))
-        ).join("  ").trimEnd()
-      return Effect.forEach(
-        [style.bold(format(header)), ...(rows.length === 0 ? [style.dim("(none)")] : rows.map(format))],
-        (text) => line(text),
-        { discard: true }
-      )
-    }
+    table,
+    list: (items, columns) =>
+      json
+        ? document(items)
+        : table(columns.map(([header]) => header), items.map((item) => columns.map(([, cell]) => cell(item))))
   }
 }
 
@@ -208,9 +221,18 @@ export const failureLines = (error: CallFailed | DeployFailed, style: Styles): A
   ...(error.trace === undefined || error.trace.trim() === "" ? [] : ["  trace:", ...indent(error.trace).map(style.dim)])
 ]
 
+const requestIdLine = (requestId: string | undefined): Array<string> =>
+  requestId === undefined ? [] : [`  request id: ${requestId}`]
+
 /** Describes an error for the user: one line (plus a trace or a request id where useful) and its exit code. */
 export const report = (error: CliError, style: Styles): Report => {
   const head = (text: string) => `${style.red("error:")} ${text}`
+  // a CDF error: its exit code, its lines (by default its tag and message), and its encoded form for --json
+  const cdf = (code: number, error: CdfError, lines = [head(`${error._tag}: ${error.message}`)]): Report => ({
+    code,
+    lines,
+    json: { ...cdfJson(error), message: error.message }
+  })
   if (ConfigError.isConfigError(error)) {
     const problems = configProblems(error)
     return {
@@ -245,34 +267,16 @@ export const report = (error: CliError, style: Styles): Report => {
       }
     case "CallFailed":
     case "DeployFailed":
-      return {
-        code: EXIT_FAILED,
-        lines: failureLines(error, style),
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_FAILED, error, failureLines(error, style))
     case "CallTimedOut":
-      return {
-        code: EXIT_FAILED,
-        lines: [head(`CallTimedOut: ${error.message}`)],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_FAILED, error)
     case "PollDeadlineExceeded":
-      return {
-        code: EXIT_FAILED,
-        lines: [
-          head(`PollDeadlineExceeded: ${error.message}`),
-          `  resume waiting with: ${
-            resumeCommand(error.handle.functionId, error.handle.callId, error.handle.startedAt)
-          }`
-        ],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_FAILED, error, [
+        head(`PollDeadlineExceeded: ${error.message}`),
+        `  resume waiting with: ${resumeCommand(error.handle.functionId, error.handle.callId, error.handle.startedAt)}`
+      ])
     case "InvalidInput":
-      return {
-        code: EXIT_USAGE,
-        lines: [head(`InvalidInput: ${error.message}`)],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_USAGE, error)
     case "BadRequest":
     case "Unauthorized":
     case "Forbidden":
@@ -288,39 +292,20 @@ export const report = (error: CliError, style: Styles): Report => {
       const hint = error._tag === "Unauthorized"
         ? ["  the token was not accepted: check COGNITE_TOKEN or CDF_TOKEN (or the client credentials) and the project"]
         : []
-      return {
-        code: EXIT_API,
-        lines: [
-          head(`${error._tag} (HTTP ${error.status}${what}): ${error.message}${items}`),
-          ...(error.requestId === undefined ? [] : [`  request id: ${error.requestId}`]),
-          ...hint
-        ],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_API, error, [
+        head(`${error._tag} (HTTP ${error.status}${what}): ${error.message}${items}`),
+        ...requestIdLine(error.requestId),
+        ...hint
+      ])
     }
     case "DecodeError":
-      return {
-        code: EXIT_API,
-        lines: [
-          head(`DecodeError: ${error.message}`),
-          ...(error.requestId === undefined ? [] : [`  request id: ${error.requestId}`])
-        ],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_API, error, [head(`DecodeError: ${error.message}`), ...requestIdLine(error.requestId)])
     case "CallOutcomeUnknown":
-      return {
-        code: EXIT_API,
-        lines: [head(`CallOutcomeUnknown: ${error.message}`), ...evidenceLines(error)],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_API, error, [head(`CallOutcomeUnknown: ${error.message}`), ...evidenceLines(error)])
     case "TransportError":
     case "AuthenticationFailed":
     case "UntrustedUrl":
-      return {
-        code: EXIT_API,
-        lines: [head(`${error._tag}: ${error.message}`)],
-        json: { ...cdfJson(error), message: error.message }
-      }
+      return cdf(EXIT_API, error)
   }
 }
 

@@ -5,19 +5,19 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { Fn, TestEmulator } from "./support.js"
+import { describe, expect, it } from "vitest"
+import type { Fn } from "./support.js"
 import {
   cleanEnv,
   cli,
   deployer,
   EXAMPLES,
+  fileEmulator,
   finished,
   functionFolder,
   json,
   SLOW_PY,
   spawnCli,
-  startEmulator,
   versioned
 } from "./support.js"
 
@@ -27,23 +27,17 @@ const APP_PY = `def handle(data):
     return {"status_code": 200, "data": {"method": data.get("method"), "path": data.get("path"), "body": data.get("body")}}
 `
 
-let emulator: TestEmulator
 let hello: Fn
 let slow: Fn
 
-beforeAll(async () => {
-  emulator = await startEmulator()
-  const deploy = deployer(emulator.env)
+const emulator = fileEmulator(async (started) => {
+  const deploy = deployer(started.env)
   const deployed = await Promise.all([
     deploy(path.join(EXAMPLES, "python-hello"), "hello"),
     deploy(functionFolder("slow", { "handler.py": SLOW_PY }), "slow"),
     deploy(functionFolder("app", { "handler.py": APP_PY }), "app")
   ])
   ;[hello, slow] = deployed.map((d) => d.function)
-})
-
-afterAll(async () => {
-  await emulator?.stop()
 })
 
 describe.concurrent("cdf-fn functions", () => {

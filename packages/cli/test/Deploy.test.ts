@@ -5,20 +5,13 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { TestEmulator } from "./support.js"
-import { cli, deployedOf, deployer, functionFolder, json, startEmulator, versioned } from "./support.js"
+import { describe, expect, it } from "vitest"
+import { cli, deployedOf, deployer, fileEmulator, functionFolder, json, versioned } from "./support.js"
 
-let emulator: TestEmulator
 let deploy: ReturnType<typeof deployer>
 
-beforeAll(async () => {
-  emulator = await startEmulator()
-  deploy = deployer(emulator.env)
-})
-
-afterAll(async () => {
-  await emulator?.stop()
+const emulator = fileEmulator(async (started) => {
+  deploy = deployer(started.env)
 })
 
 describe.concurrent("cdf-fn functions deploy, idempotent by content", () => {

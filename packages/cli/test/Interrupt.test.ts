@@ -4,34 +4,27 @@
  * an unknown outcome prints its evidence. End to end through the built `cdf-fn`, against an emulator of
  * this file's own.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { Fn, TestEmulator } from "./support.js"
+import { beforeAll, describe, expect, it } from "vitest"
+import type { Fn } from "./support.js"
 import {
   cli,
-  deployer,
   eventually,
+  fileEmulator,
   finished,
-  functionFolder,
   json,
+  pythonDeployer,
   SLOW_PY,
   spawnCli,
-  startEmulator,
   versioned
 } from "./support.js"
 
-let emulator: TestEmulator
-let deploy: ReturnType<typeof deployer>
+let deployPython: ReturnType<typeof pythonDeployer>
 /** A slow handler called only by the Ctrl-C test, so its running call is the one that test started. */
 let patient: Fn
 
-beforeAll(async () => {
-  emulator = await startEmulator()
-  deploy = deployer(emulator.env)
-  patient = (await deploy(functionFolder("patient", { "handler.py": SLOW_PY }), "patient")).function
-})
-
-afterAll(async () => {
-  await emulator?.stop()
+const emulator = fileEmulator(async (started) => {
+  deployPython = pythonDeployer(started.env)
+  patient = (await deployPython("patient", SLOW_PY)).function
 })
 
 describe.concurrent("cdf-fn call, interrupted while waiting", () => {
@@ -67,8 +60,8 @@ describe.concurrent("cdf-fn call, cut off while sending", () => {
 
   beforeAll(async () => {
     ;[hanging, lost] = (await Promise.all([
-      deploy(functionFolder("hanging", { "handler.py": versioned(1) }), "hanging"),
-      deploy(functionFolder("lost", { "handler.py": versioned(1) }), "lost")
+      deployPython("hanging", versioned(1)),
+      deployPython("lost", versioned(1))
     ])).map((d) => d.function)
     await emulator.use((e) =>
       e.setFaults({

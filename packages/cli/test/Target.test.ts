@@ -5,20 +5,13 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { TestEmulator } from "./support.js"
-import { cleanEnv, cli, doc, finished, spawnCli, startEmulator } from "./support.js"
+import { describe, expect, it } from "vitest"
+import { cleanEnv, cli, doc, fileEmulator, finished, spawnCli } from "./support.js"
 
-let emulator: TestEmulator
 let project: string
 
-beforeAll(async () => {
-  emulator = await startEmulator()
-  project = emulator.env.COGNITE_PROJECT ?? ""
-})
-
-afterAll(async () => {
-  await emulator?.stop()
+const emulator = fileEmulator(async (started) => {
+  project = started.env.COGNITE_PROJECT ?? ""
 })
 
 describe.concurrent("the target", () => {

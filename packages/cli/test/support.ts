@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll } from "vitest"
 
 /** The executable as installed: the `bin` of package.json, over the bundle `pnpm build` writes. */
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "cdf-fn.js")
@@ -103,6 +104,39 @@ export const startEmulator = async (): Promise<TestEmulator> => {
   }
 }
 
+/**
+ * The emulator of one test file: started before its tests (then `ready` deploys what they share) and
+ * stopped after them. Read it inside tests and hooks only: it exists from `beforeAll` on.
+ */
+export const fileEmulator = (ready: (emulator: TestEmulator) => Promise<void> = async () => {}): TestEmulator => {
+  let started: TestEmulator | undefined
+  const current = (): TestEmulator => {
+    if (started === undefined) throw new Error("the file's emulator starts in beforeAll: read it inside a test")
+    return started
+  }
+  beforeAll(async () => {
+    started = await startEmulator()
+    await ready(started)
+  })
+  afterAll(async () => {
+    await started?.stop()
+  })
+  return {
+    get baseUrl() {
+      return current().baseUrl
+    },
+    get token() {
+      return current().token
+    },
+    get env() {
+      return current().env
+    },
+    get: (p) => current().get(p),
+    use: (use) => current().use(use),
+    stop: () => current().stop()
+  }
+}
+
 /** Writes a function folder with these files into a new temporary directory. */
 export const functionFolder = (name: string, files: Record<string, string>): string => {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cdf-fn-test-")), name)
@@ -163,3 +197,8 @@ export const deployer =
     if (run.code !== 0) throw new Error(`deploying ${name} exited ${run.code}: ${run.stderr}`)
     return deployedOf(json(run))
   }
+
+/** Deploys a one-file Python function: `handler.py` is `source`, and `name` is its folder and external id. */
+export const pythonDeployer =
+  (env: Record<string, string>) => (name: string, source: string, ...more: Array<string>): Promise<Deployed> =>
+    deployer(env)(functionFolder(name, { "handler.py": source }), name, ...more)

@@ -7,7 +7,7 @@ import * as FunctionApp from "@effect-cdf/core/FunctionApp"
 import { FunctionApps } from "@effect-cdf/functions/FunctionApps"
 import { Effect, Schema } from "effect"
 import * as Common from "../Command.js"
-import { AppFailed, compact, Output, pretty, UsageError } from "../Output.js"
+import { AppFailed, compact, pretty, UsageError } from "../Output.js"
 import { handler } from "../Spec.js"
 import * as Tree from "../Tree.js"
 
@@ -15,10 +15,8 @@ const isMethod = Schema.is(FunctionApp.AppMethod)
 
 /** `app call`. */
 export const call = handler(Tree.appCall, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const method = args.method.toUpperCase()
       if (!isMethod(method)) {
         return yield* new UsageError({
@@ -54,5 +52,4 @@ export const call = handler(Tree.appCall, (args) =>
           yield* out.line(pretty(envelope.data ?? null))
         })
       )
-    })
-  ))
+    })))

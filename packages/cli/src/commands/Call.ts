@@ -138,10 +138,8 @@ const interruptedCall = (known: Known) =>
 
 /** `cdf-fn call`. */
 export const call = handler(Tree.call, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const data = yield* Common.jsonObject("--data", Option.fromNullable(args.data))
       const deadline = yield* deadlineOption(args.timeout)
       const known = yield* Ref.make<Known>({ sending: Option.none(), handle: Option.none() })
@@ -167,8 +165,7 @@ export const call = handler(Tree.call, (args) =>
         Effect.onInterrupt(() => Effect.flatMap(Ref.get(known), interruptedCall)),
         Effect.locally(HINTS_INTERRUPTS, true)
       )
-    })
-  ))
+    })))
 
 /** `cdf-fn await`. */
 export const await_ = handler(Tree.await_, (args) =>

@@ -9,7 +9,7 @@ import { Calls } from "@effect-cdf/functions/Calls"
 import { Functions } from "@effect-cdf/functions/Functions"
 import { Chunk, Effect, Option, Stream } from "effect"
 import * as Common from "../Command.js"
-import { Output, pretty, resumeCommand, seconds, timestamp, UsageError } from "../Output.js"
+import { optionalId, pretty, resumeCommand, seconds, timestamp, UsageError } from "../Output.js"
 import { handler } from "../Spec.js"
 import * as Tree from "../Tree.js"
 import { printPairs } from "./Functions.js"
@@ -26,38 +26,27 @@ const duration = (call: FunctionCall.FunctionCall) =>
 
 /** `calls list`. */
 export const list = handler(Tree.callsList, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const calls = Chunk.toReadonlyArray(
         yield* Stream.runCollect((yield* Calls).list(Common.ref(args.fn), {
           filter: { status: args.status },
           limit: Math.max(1, args.limit)
         }))
       )
-      yield* out.result(
-        calls,
-        out.table(
-          ["ID", "STATUS", "STARTED", "DURATION", "SCHEDULE"],
-          calls.map((call) => [
-            String(call.id),
-            call.status,
-            timestamp(call.startTime),
-            duration(call),
-            call.scheduleId === undefined ? "" : String(call.scheduleId)
-          ])
-        )
-      )
-    })
-  ))
+      yield* out.list(calls, [
+        ["ID", (call) => String(call.id)],
+        ["STATUS", (call) => call.status],
+        ["STARTED", (call) => timestamp(call.startTime)],
+        ["DURATION", duration],
+        ["SCHEDULE", (call) => optionalId(call.scheduleId)]
+      ])
+    })))
 
 /** `calls get`. */
 export const get = handler(Tree.callsGet, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const callId = yield* Common.id("call id", args.callId)
       const call = yield* (yield* Calls).retrieve(Common.ref(args.fn), callId)
       yield* out.result(
@@ -76,31 +65,25 @@ export const get = handler(Tree.callsGet, (args) =>
         yield* out.line("trace:")
         for (const line of call.error.trace.trimEnd().split("\n")) yield* out.line(`    ${line}`)
       }
-    })
-  ))
+    })))
 
 /** `calls response`. */
 export const response = handler(
   Tree.callsResponse,
   (args) =>
-    Common.run(
-      args,
+    Common.runWith(args, (out) =>
       Effect.gen(function*() {
-        const out = yield* Output
         const callId = yield* Common.id("call id", args.callId)
         const body = yield* (yield* Calls).response(Common.ref(args.fn), callId)
         if (Option.isNone(body) && !out.json) return yield* out.note("(the call returned no response)")
         yield* out.line(pretty(Option.getOrNull(body)))
-      })
-    )
+      }))
 )
 
 /** `calls logs`. */
 export const logs = handler(Tree.callsLogs, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const calls = yield* Calls
       const callId = yield* Common.id("call id", args.callId)
       if (args.follow) {
@@ -113,15 +96,12 @@ export const logs = handler(Tree.callsLogs, (args) =>
       }
       const entries = yield* calls.logs(Common.ref(args.fn), callId)
       yield* out.result(entries, Effect.forEach(entries, (entry) => out.line(entry.message ?? ""), { discard: true }))
-    })
-  ))
+    })))
 
 /** `calls reconcile`: the call a cut-off send created, on the evidence of its session, or what is known. */
 export const reconcile = handler(Tree.callsReconcile, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       if (args.sentAt <= 0) return yield* new UsageError({ message: "--sent-at must be epoch milliseconds" })
       const sessionId = args.sessionId === undefined
         ? undefined
@@ -139,5 +119,4 @@ export const reconcile = handler(Tree.callsReconcile, (args) =>
           yield* out.line(`wait for it with: ${resumeCommand(call.functionId, call.id, call.startTime)}`)
         })
       )
-    })
-  ))
+    })))

@@ -39,38 +39,26 @@ export const printPairs = (pairs: ReadonlyArray<readonly [string, string]>) =>
 
 /** `functions list`. */
 export const list = handler(Tree.functionsList, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const functions = yield* (yield* Functions.Functions).list()
-      yield* out.result(
-        functions,
-        out.table(
-          ["ID", "EXTERNAL ID", "NAME", "STATUS", "RUNTIME", "CREATED"],
-          functions.map((fn) => [
-            String(fn.id),
-            fn.externalId ?? "",
-            fn.name,
-            fn.status,
-            fn.runtime ?? "",
-            timestamp(fn.createdTime)
-          ])
-        )
-      )
-    })
-  ))
+      yield* out.list(functions, [
+        ["ID", (fn) => String(fn.id)],
+        ["EXTERNAL ID", (fn) => fn.externalId ?? ""],
+        ["NAME", (fn) => fn.name],
+        ["STATUS", (fn) => fn.status],
+        ["RUNTIME", (fn) => fn.runtime ?? ""],
+        ["CREATED", (fn) => timestamp(fn.createdTime)]
+      ])
+    })))
 
 /** `functions get`. */
 export const get = handler(Tree.functionsGet, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const fn = yield* (yield* Functions.Functions).retrieve(Common.ref(args.ref))
       yield* out.result(fn, printPairs(describeFunction(fn)))
-    })
-  ))
+    })))
 
 /** Narrates a deployment on stderr: the stages as they happen (`Queued -> Deploying -> Ready`). */
 export const deployProgress =
@@ -106,10 +94,8 @@ export const deployProgress =
 
 /** `functions deploy`. */
 export const deploy = handler(Tree.functionsDeploy, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const folder = nodePath.resolve(args.folder)
       if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
         return yield* new UsageError({ message: `${args.folder} is not a folder` })
@@ -147,8 +133,7 @@ export const deploy = handler(Tree.functionsDeploy, (args) =>
         })
       )
       yield* embeddedStateNote
-    })
-  ))
+    })))
 
 /** Tells the user that what they just created ends with this command when the embedded emulator keeps no state. */
 export const embeddedStateNote = Effect.gen(function*() {
@@ -164,24 +149,19 @@ export const embeddedStateNote = Effect.gen(function*() {
 
 /** `functions delete`. */
 export const delete_ = handler(Tree.functionsDelete, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       yield* (yield* Functions.Functions).delete(args.refs.map(Common.ref))
       yield* out.result(
         { deleted: args.refs },
         out.line(`deleted ${args.refs.join(", ")} (their zip files stay in the Files API)`)
       )
-    })
-  ))
+    })))
 
 /** `functions limits`. */
 export const limits = handler(Tree.functionsLimits, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const l = yield* (yield* Functions.Functions).limits
       yield* out.result(
         l,
@@ -193,27 +173,21 @@ export const limits = handler(Tree.functionsLimits, (args) =>
           ["response size", `${l.responseSizeMb} MB`]
         ])
       )
-    })
-  ))
+    })))
+
+/** Prints the project's Functions status that `read` answers (`status` reads it, `activate` requests it). */
+const printStatus = (
+  args: Common.CommonArgs,
+  read: (functions: Functions.Functions["Type"]) => Functions.Functions["Type"]["status"]
+) =>
+  Common.runWith(args, (out) =>
+    Effect.gen(function*() {
+      const s = yield* read(yield* Functions.Functions)
+      yield* out.result(s, out.line(`Functions is ${s.status}`))
+    }))
 
 /** `functions status`. */
-export const status = handler(Tree.functionsStatus, (args) =>
-  Common.run(
-    args,
-    Effect.gen(function*() {
-      const out = yield* Output
-      const s = yield* (yield* Functions.Functions).status
-      yield* out.result(s, out.line(`Functions is ${s.status}`))
-    })
-  ))
+export const status = handler(Tree.functionsStatus, (args) => printStatus(args, (functions) => functions.status))
 
 /** `functions activate`. */
-export const activate = handler(Tree.functionsActivate, (args) =>
-  Common.run(
-    args,
-    Effect.gen(function*() {
-      const out = yield* Output
-      const s = yield* (yield* Functions.Functions).activate
-      yield* out.result(s, out.line(`Functions is ${s.status}`))
-    })
-  ))
+export const activate = handler(Tree.functionsActivate, (args) => printStatus(args, (functions) => functions.activate))

@@ -7,7 +7,7 @@ import type { FunctionSchedule } from "@effect-cdf/core"
 import { Schedules } from "@effect-cdf/functions/Schedules"
 import { Effect, Option } from "effect"
 import * as Common from "../Command.js"
-import { Output, pretty, timestamp } from "../Output.js"
+import { optionalId, pretty, timestamp } from "../Output.js"
 import { handler } from "../Spec.js"
 import * as Tree from "../Tree.js"
 import { embeddedStateNote, printPairs } from "./Functions.js"
@@ -23,33 +23,22 @@ const describeSchedule = (schedule: FunctionSchedule.FunctionSchedule): Array<re
 
 /** `schedules list`. */
 export const list = handler(Tree.schedulesList, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const schedules = yield* (yield* Schedules).list()
-      yield* out.result(
-        schedules,
-        out.table(
-          ["ID", "NAME", "CRON", "WHEN", "FUNCTION ID"],
-          schedules.map((s) => [
-            String(s.id),
-            s.name,
-            s.cronExpression,
-            s.when ?? "",
-            s.functionId === undefined ? "" : String(s.functionId)
-          ])
-        )
-      )
-    })
-  ))
+      yield* out.list(schedules, [
+        ["ID", (s) => String(s.id)],
+        ["NAME", (s) => s.name],
+        ["CRON", (s) => s.cronExpression],
+        ["WHEN", (s) => s.when ?? ""],
+        ["FUNCTION ID", (s) => optionalId(s.functionId)]
+      ])
+    })))
 
 /** `schedules create`. */
 export const create = handler(Tree.schedulesCreate, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const data = yield* Common.jsonObject("--data", Option.fromNullable(args.data))
       const schedule = yield* (yield* Schedules).create({
         name: args.name,
@@ -60,30 +49,23 @@ export const create = handler(Tree.schedulesCreate, (args) =>
       })
       yield* out.result(schedule, printPairs(describeSchedule(schedule)))
       yield* embeddedStateNote
-    })
-  ))
+    })))
 
 /** `schedules delete`. */
 export const delete_ = handler(Tree.schedulesDelete, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const ids = yield* Effect.forEach(args.ids, (text) => Common.id("schedule id", text))
       yield* (yield* Schedules).delete(ids)
       yield* out.result({ deleted: ids }, out.line(`deleted schedule(s) ${ids.join(", ")}`))
-    })
-  ))
+    })))
 
 /** `schedules input`. */
 export const input = handler(Tree.schedulesInput, (args) =>
-  Common.run(
-    args,
+  Common.runWith(args, (out) =>
     Effect.gen(function*() {
-      const out = yield* Output
       const id = yield* Common.id("schedule id", args.id)
       const data = yield* (yield* Schedules).inputData(id)
       if (Option.isNone(data) && !out.json) return yield* out.note("(the schedule has no input data)")
       yield* out.line(pretty(Option.getOrNull(data)))
-    })
-  ))
+    })))
