@@ -269,7 +269,6 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
       operation: "cdf.Functions.list",
       method: "POST",
       path: path`/functions/list`,
-      safety: "safe",
       body,
       schema: FunctionItems
     })
@@ -320,22 +319,19 @@ export const make: Effect.Effect<Functions.Service, never, CdfClient> = Effect.g
 
   const limits = cachedLimits(client).pipe(Effect.withSpan("Functions.limits"))
 
-  const status = read(client, {
-    operation: "cdf.Functions.status",
-    method: "GET",
-    path: path`/functions/status`,
-    safety: "safe",
-    schema: FunctionsLimits.FunctionsStatus
-  }).pipe(Effect.withSpan("Functions.status"))
+  // GET reads the status, POST asks for activation: the same resource and answer
+  const functionsStatus = (method: "GET" | "POST", name: "status" | "activate") =>
+    read(client, {
+      operation: `cdf.Functions.${name}`,
+      method,
+      path: path`/functions/status`,
+      schema: FunctionsLimits.FunctionsStatus
+    }).pipe(Effect.withSpan(`Functions.${name}`))
+
+  const status = functionsStatus("GET", "status")
 
   // activating twice is activating once: safe to re-send
-  const activate = read(client, {
-    operation: "cdf.Functions.activate",
-    method: "POST",
-    path: path`/functions/status`,
-    safety: "safe",
-    schema: FunctionsLimits.FunctionsStatus
-  }).pipe(Effect.withSpan("Functions.activate"))
+  const activate = functionsStatus("POST", "activate")
 
   // replacing a function recreates its schedules: with the client's sessions when they are around
   const sessions = yield* Effect.serviceOption(Sessions.Sessions)

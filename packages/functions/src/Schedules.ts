@@ -179,7 +179,6 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
       operation: "cdf.Schedules.list",
       method: "POST",
       path: path`/functions/schedules/list`,
-      safety: "safe",
       body: yield* encodeListRequest(request),
       schema: ScheduleItems
     })
@@ -191,7 +190,6 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
       operation: "cdf.Schedules.retrieve",
       method: "GET",
       path: path`/functions/schedules/${id}`,
-      safety: "safe",
       schema: FunctionSchedule.FunctionSchedule
     })
 
@@ -215,7 +213,6 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
           operation: "cdf.Schedules.retrieve",
           method: "POST",
           path: path`/functions/schedules/byids`,
-          safety: "safe",
           body: { items: chunk, ignoreUnknownIds },
           schema: ScheduleItems
         }))
@@ -242,7 +239,6 @@ export const make: Effect.Effect<Schedules.Service, never, CdfClient | Sessions>
       operation: "cdf.Schedules.inputData",
       method: "GET",
       path: path`/functions/schedules/${valid}/input_data`,
-      safety: "safe",
       schema: FunctionSchedule.FunctionScheduleInputData
     })
     return Option.fromNullable(response.data)

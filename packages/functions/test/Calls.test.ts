@@ -26,6 +26,15 @@ const callScript = (statuses: ReadonlyArray<string>, extra: Record<string, unkno
   }
 }
 
+/** `script`, but its call's polls are answered with the error `status` (the first `times` of them, or all). */
+const pollsAnswer = (script: (seen: Seen) => Reply | undefined, status: number, message: string, times = Infinity) => {
+  let polls = 0
+  return (seen: Seen): Reply | undefined =>
+    seen.path === "/functions/7/calls/100" && polls++ < times
+      ? { status, body: { error: { code: status, message } } }
+      : script(seen)
+}
+
 const runCalls = <A, E>(f: (calls: Calls.Calls.Service) => Effect.Effect<A, E>) => Effect.flatMap(Calls.Calls, f)
 
 describe("Calls.call", () => {
@@ -152,14 +161,7 @@ describe("Calls.call", () => {
 
   it.scoped("transient failures while polling do not end the wait", () =>
     Effect.gen(function*() {
-      let polls = 0
-      const script = callScript(["Completed"])
-      const fake = yield* scripted((seen) => {
-        if (seen.path === "/functions/7/calls/100" && polls++ < 8) {
-          return { status: 503, body: { error: { code: 503, message: "busy" } } }
-        }
-        return script(seen)
-      })
+      const fake = yield* scripted(pollsAnswer(callScript(["Completed"]), 503, "busy", 8))
       const result = yield* drive(runCalls((calls) => calls.call(7))).pipe(Effect.provide(fake.context))
       expect(result.call.status).toBe("Completed")
       expect(fake.to("/functions/7/calls/100").length).toBe(9)
@@ -167,12 +169,7 @@ describe("Calls.call", () => {
 
   it.scoped("a 403 while polling fails at once", () =>
     Effect.gen(function*() {
-      const script = callScript(["Running"])
-      const fake = yield* scripted((seen) =>
-        seen.path === "/functions/7/calls/100"
-          ? { status: 403, body: { error: { code: 403, message: "no access" } } }
-          : script(seen)
-      )
+      const fake = yield* scripted(pollsAnswer(callScript(["Running"]), 403, "no access"))
       const error = yield* drive(runCalls((calls) => calls.call(7))).pipe(Effect.provide(fake.context), Effect.flip)
       expect(error._tag).toBe("Forbidden")
       expect(fake.to("/functions/7/calls/100").length).toBe(1)

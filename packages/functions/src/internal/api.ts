@@ -9,8 +9,16 @@ import { Effect, Stream } from "effect"
 import * as FunctionRef from "../FunctionRef.js"
 import type { ReadError, WriteError } from "../ServiceError.js"
 
-/** A request to a path of the project (no URL handed back by the server), safe to re-send. */
-export type ReadRequest<A, I> = JsonRequest<A, I> & { readonly safety: "safe"; readonly url?: undefined }
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/**
+ * A request to a path of the project (no URL handed back by the server), safe to re-send: `read` says
+ * so itself, so its `safety` need not be given.
+ */
+export type ReadRequest<A, I> = DistributiveOmit<JsonRequest<A, I>, "safety"> & {
+  readonly safety?: "safe"
+  readonly url?: undefined
+}
 
 /** A request to a path of the project that may not be re-sent. */
 export type WriteRequest<A, I> = JsonRequest<A, I> & { readonly url?: undefined }
@@ -31,7 +39,7 @@ export const onlyWrite = <A, R>(effect: Effect.Effect<A, CdfClient.Error, R>): E
 
 /** `client.execute` of a read. */
 export const read = <A, I>(client: CdfClient.Service, request: ReadRequest<A, I>): Effect.Effect<A, ReadError> =>
-  onlyRead(client.execute(request))
+  onlyRead(client.execute({ ...request, safety: "safe" }))
 
 /** `client.execute` of a write. */
 export const write = <A, I>(client: CdfClient.Service, request: WriteRequest<A, I>): Effect.Effect<A, WriteError> =>
@@ -59,7 +67,6 @@ export const functionsByIds = (
     operation: "cdf.Functions.retrieve",
     method: "POST",
     path: path`/functions/byids`,
-    safety: "safe",
     body: { items: identifiers, ignoreUnknownIds },
     schema: FunctionItems
   }).pipe(Effect.map((page) => page.items))
@@ -71,7 +78,6 @@ export const retrieveFunction = (client: CdfClient.Service, ref: FunctionRef.Val
       operation: "cdf.Functions.retrieve",
       method: "GET",
       path: path`/functions/${ref.id}`,
-      safety: "safe",
       schema: CogniteFunction.CogniteFunction
     })
     : functionsByIds(client, [FunctionRef.toIdentifier(ref)], true).pipe(
@@ -117,7 +123,6 @@ export const cachedLimits = (client: CdfClient.Service): Effect.Effect<Functions
         operation: "cdf.Functions.limits",
         method: "GET",
         path: path`/functions/limits`,
-        safety: "safe",
         schema: FunctionsLimits.FunctionsLimits
       }).pipe(Effect.tap((fetched) => {
         cached = fetched

@@ -189,39 +189,40 @@ export const make = Effect.gen(function*() {
       operation: "cdf.FunctionApps.listCalls",
       method: "GET",
       path: path`/function-apps/${xid}/calls`,
-      safety: "safe",
       cdfVersion: CDF_VERSION,
       schema: Items.Items(FunctionCall.FunctionCall)
     })
     return page.items
   })
 
-  const response = Effect.fn("FunctionApps.response")(function*(externalId: string, callId: number) {
+  // a call's response and its logs: sub-resources of the call, read the same way
+  const callPart = Effect.fnUntraced(function*<A, I>(
+    externalId: string,
+    callId: number,
+    part: "response" | "logs",
+    schema: Schema.Schema<A, I, never>
+  ) {
     const xid = yield* validXid(externalId)
     const id = yield* validCallId(callId)
-    const body = yield* read(client, {
-      operation: "cdf.FunctionApps.response",
+    return yield* read(client, {
+      operation: `cdf.FunctionApps.${part}`,
       method: "GET",
-      path: path`/function-apps/${xid}/calls/${id}/response`,
-      safety: "safe",
+      // each path literal whole, so its template (the span's route) names the part
+      path: part === "response"
+        ? path`/function-apps/${xid}/calls/${id}/response`
+        : path`/function-apps/${xid}/calls/${id}/logs`,
       cdfVersion: CDF_VERSION,
-      schema: FunctionCall.FunctionCallResponse
+      schema
     })
+  })
+
+  const response = Effect.fn("FunctionApps.response")(function*(externalId: string, callId: number) {
+    const body = yield* callPart(externalId, callId, "response", FunctionCall.FunctionCallResponse)
     return "response" in body ? Option.some(body.response) : Option.none()
   })
 
   const logs = Effect.fn("FunctionApps.logs")(function*(externalId: string, callId: number) {
-    const xid = yield* validXid(externalId)
-    const id = yield* validCallId(callId)
-    const body = yield* read(client, {
-      operation: "cdf.FunctionApps.logs",
-      method: "GET",
-      path: path`/function-apps/${xid}/calls/${id}/logs`,
-      safety: "safe",
-      cdfVersion: CDF_VERSION,
-      schema: FunctionCall.FunctionCallLogs
-    })
-    return body.items
+    return (yield* callPart(externalId, callId, "logs", FunctionCall.FunctionCallLogs)).items
   })
 
   const service: FunctionApps.Service = { call, listCalls, response, logs }
