@@ -1,7 +1,7 @@
 /** The body of the start activity: intent first, then at most one POST; a re-run reconciles instead. */
 import { FunctionCall } from "@effect-cdf/core"
 import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
-import { Calls } from "@effect-cdf/functions"
+import { Calls, Functions } from "@effect-cdf/functions"
 import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
 import { Chunk, Clock, Duration, Effect, Option, Stream } from "effect"
 import type { Entry } from "../CallLedger.js"
@@ -55,6 +55,18 @@ const started = (call: FunctionCall.FunctionCall, sentAt: number, reconciled: bo
 })
 
 /**
+ * Whether a ledger row's function is this one. A row names its function as it was given (an id or an
+ * external id); an external id is looked up, and a failed lookup counts as the same function (the safe side).
+ */
+const sameFunction = (ref: string, functionId: number) => {
+  if (ref.startsWith("id:")) return Effect.succeed(Number(ref.slice(3)) === functionId)
+  return Effect.flatMap(Functions.Functions, (functions) => functions.retrieve({ externalId: ref.slice(11) })).pipe(
+    Effect.map((fn) => fn.id === functionId),
+    Effect.orElseSucceed(() => true)
+  )
+}
+
+/**
  * The POST's outcome is not known (its answer was lost, or the process died after the intent was
  * recorded). Adopts a call only when exactly one call of the function started in the window, it is not a
  * scheduled call, no logical call in the shared store owns it, and no other logical call's POST is
@@ -78,9 +90,6 @@ export const reconcile = Effect.fnUntraced(function*(config: StartConfig, entry:
       )
     )
   for (let lookup = 1; lookup <= config.settleLookups; lookup++) {
-    const now = yield* Clock.currentTimeMillis
-    const others = yield* ledger.unresolved(since - window, config.key)
-    const competing = others.filter((other) => Math.abs(other.sentAt - entry.sentAt) <= window && other.sentAt <= now)
     const listed = yield* calls.list(config.fn, { filter: { startTime: { min: since } }, limit: 100 }).pipe(
       Stream.runCollect,
       Effect.map(Chunk.toReadonlyArray),
@@ -93,6 +102,11 @@ export const reconcile = Effect.fnUntraced(function*(config: StartConfig, entry:
     const owned = functionId === undefined ? new Set<number>() : yield* ledger.owned(functionId, since - window)
     const candidates = listed.right.filter((call) =>
       call.startTime >= since && call.scheduleId === undefined && !owned.has(call.id)
+    )
+    const others = functionId === undefined ? [] : yield* ledger.unresolved(since - window, config.key)
+    const competing = yield* Effect.filter(
+      others.filter((other) => Math.abs(other.sentAt - entry.sentAt) <= window),
+      (other) => functionId === undefined ? Effect.succeed(false) : sameFunction(other.functionRef, functionId)
     )
     if (competing.length === 0 && candidates.length === 1) {
       const call = candidates[0]
