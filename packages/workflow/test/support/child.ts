@@ -99,7 +99,7 @@ export const spawnRunner = (file: string, env: Record<string, string>) =>
         process: child,
         lines,
         stderr,
-        send: (command) => child.stdin.write(`${JSON.stringify(command)}\n`),
+        send: (command) => child.stdin.write(`${typeof command === "string" ? command : JSON.stringify(command)}\n`),
         waitFor,
         exited
       }

@@ -3,12 +3,13 @@
  * environment, the ready `CallWorkflow`, and the CDF services against the emulator. Reads commands on
  * stdin, one JSON object a line: `{start: {key, fn, data}}` starts a durable call and prints
  * `started <key>`; `{await: key}` waits for it and prints `result <json>`. Prints `ready` once the
- * runner is up (it resumes the workflows it finds by itself).
+ * runner is up (it resumes the workflows it finds by itself). With `DURABLE_WAIT_GO` set it loads, then
+ * waits for a `go` line before it opens the storage.
  */
 import { CogniteFunctions } from "@effect-cdf/functions"
 import { Auth } from "@effect-cdf/http"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Effect, Layer, Queue, Redacted, Stream } from "effect"
 import * as readline from "node:readline"
 import { CallWorkflow } from "../../src/index.js"
 import * as Postgres from "../../src/Postgres.js"
@@ -33,11 +34,15 @@ const Live = CallWorkflow.layer.pipe(Layer.provideMerge(Storage), Layer.provide(
 
 const print = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`))
 
-const lines = Stream.async<string>((emit) => {
-  const rl = readline.createInterface({ input: process.stdin })
-  rl.on("line", (line) => emit.single(line))
-  rl.on("close", () => emit.end())
-})
+// every stdin line, in order, for whoever reads next
+const input = Effect.runSync(Queue.unbounded<string>())
+readline.createInterface({ input: process.stdin }).on("line", (line) => Queue.unsafeOffer(input, line))
+const lines = Stream.fromQueue(input)
+
+// with DURABLE_WAIT_GO the modules load now, and the runner starts on a "go" line (a warm spare)
+const gate = process.env.DURABLE_WAIT_GO === undefined
+  ? Effect.void
+  : Effect.flatMap(Queue.take(input), (line) => line === "go" ? Effect.void : Effect.dieMessage(`expected go: ${line}`))
 
 const main = Effect.gen(function*() {
   yield* print("ready")
@@ -56,7 +61,7 @@ const main = Effect.gen(function*() {
         return Effect.fork(
           CallWorkflow.call("unused", {}, { key }).pipe(
             Effect.match({
-              onFailure: (error) => ({ key, outcome: error._tag }),
+              onFailure: (error) => ({ key, outcome: error._tag, message: error.message }),
               onSuccess: (done) => ({ key, outcome: "Completed", callId: done.call.id, response: done.response })
             }),
             Effect.flatMap((result) => print(`result ${JSON.stringify(result)}`))
@@ -69,4 +74,4 @@ const main = Effect.gen(function*() {
   yield* Effect.never
 })
 
-NodeRuntime.runMain(main.pipe(Effect.provide(Live)), { disableErrorReporting: false })
+NodeRuntime.runMain(Effect.zipRight(gate, main.pipe(Effect.provide(Live))), { disableErrorReporting: false })
