@@ -11,6 +11,7 @@ import * as App from "./commands/App.js"
 import * as Call from "./commands/Call.js"
 import * as Calls from "./commands/Calls.js"
 import * as Demo from "./commands/Demo.js"
+import * as Durable from "./commands/Durable.js"
 import * as Emulator from "./commands/Emulator.js"
 import * as Functions from "./commands/Functions.js"
 import * as Schedules from "./commands/Schedules.js"
@@ -32,7 +33,8 @@ export const command = Command.make("cdf-fn").pipe(
     Schedules.command,
     App.command,
     Emulator.command,
-    Demo.command
+    Demo.command,
+    Durable.command
   ])
 )
 

@@ -35,11 +35,12 @@ export const refText = (fn: FunctionRef): string =>
     ? `id:${fn.id}`
     : `externalId:${fn.externalId}`
 
-const requestOf = (fn: FunctionRef) =>
-  new RequestDescription({
-    method: "POST",
-    path: `/functions/${typeof fn === "number" ? fn : typeof fn === "object" && fn.id !== undefined ? fn.id : "?"}/call`
-  })
+// the path as it would be sent; a function named by external id shows that name in place of its id
+const requestOf = (fn: FunctionRef) => {
+  const text = refText(fn)
+  const id = text.startsWith("id:") ? text.slice(3) : JSON.stringify(text.slice(11))
+  return new RequestDescription({ method: "POST", path: `/functions/${id}/call` })
+}
 
 const started = (call: FunctionCall.FunctionCall, sentAt: number, reconciled: boolean): StartResult => ({
   call,
