@@ -1,8 +1,9 @@
 /**
  * Durable calls of Cognite Functions, to compose inside your own `Workflow.make` bodies: one call, a
- * sequence, a fan-out. Each call is two activities: a start that records its intent in the `CallLedger`
- * before it sends `POST .../call` once (a re-run reconciles instead of sending again), and a wait that
- * polls in memory until the call ends. Only waits longer than `roundFor` sleep durably between rounds.
+ * sequence, a fan-out. Each call is one activity: it records its intent in the `CallLedger` before it
+ * sends `POST .../call` once (a re-run finds the call there, or reconciles, and never sends again), then
+ * polls in memory until the call ends. Only waits longer than `roundFor` sleep durably between rounds,
+ * each further round an activity of its own.
  *
  * The results and errors are those of `Calls.call`: `Completed` with the decoded response, or
  * `CallFailed`, `CallTimedOut`, `PollDeadlineExceeded`, `CallOutcomeUnknown`, `DecodeError`, ...
@@ -49,8 +50,8 @@ import { WorkflowEngine } from "@effect/workflow"
 import type { Schedule } from "effect"
 import { Duration, Effect, Either, Schema } from "effect"
 import type { CallLedger } from "./CallLedger.js"
-import { start } from "./internal/start.js"
-import { ErrorSchema, RoundSchema, StartedSchema, waitRound } from "./internal/wait.js"
+import { start, type StartResult } from "./internal/start.js"
+import { ErrorSchema, RoundSchema, waitRound } from "./internal/wait.js"
 
 /** How a durable call starts and waits. */
 export interface Options {
@@ -105,46 +106,39 @@ const run = Effect.fnUntraced(function*<A, I>(
   const instance = yield* WorkflowEngine.WorkflowInstance
   const key = options.key ?? `${instance.executionId}/${name}`
   yield* Effect.annotateCurrentSpan({ "durable.key": key, "workflow.executionId": instance.executionId })
-  const begun = yield* Activity.make({
-    name: `cdf-call/${name}/start`,
-    success: StartedSchema,
-    error: ErrorSchema,
-    execute: start({
-      key,
-      executionId: instance.executionId,
-      fn,
-      data,
-      reconcileWindow: Duration.decode(options.reconcileWindow ?? DEFAULT_WINDOW),
-      settleLookups: 3
-    })
-  })
-  yield* Effect.annotateCurrentSpan({ functionId: begun.handle.functionId, callId: begun.handle.callId })
+  const config = {
+    key,
+    executionId: instance.executionId,
+    fn,
+    data,
+    reconcileWindow: Duration.decode(options.reconcileWindow ?? DEFAULT_WINDOW),
+    settleLookups: 3
+  }
   const deadline = options.deadline === undefined ? undefined : Duration.decode(options.deadline)
   const roundFor = Duration.decode(options.roundFor ?? DEFAULT_ROUND)
+  const wait = (started: StartResult) => waitRound({ started, deadline, roundFor, schedule: options.schedule })
+  let resumed: StartResult | undefined
   for (let round = 0;; round++) {
+    // the first round starts the call too: one activity, a few rows per call. A re-run of it finds the
+    // call in the ledger (or reconciles); it never sends the POST again
     const result = yield* Activity.make({
-      name: `cdf-call/${name}/wait/${round}`,
+      name: `cdf-call/${name}/${round}`,
       success: RoundSchema,
       error: ErrorSchema,
-      execute: waitRound({ handle: begun.handle, deadline, roundFor, schedule: options.schedule })
+      execute: resumed === undefined ? Effect.flatMap(start(config), wait) : wait(resumed)
     })
+    yield* Effect.annotateCurrentSpan({ functionId: result.handle.functionId, callId: result.handle.callId })
     if (result._tag === "Ended") {
       const response = options.schema === undefined
         // without a schema the response is `unknown` (A defaults to it), handed over as it arrived
         ? result.response as A
         : yield* Schema.decodeUnknown(options.schema)(result.response).pipe(
-          Effect.mapError((error) => decodeError(`response of call ${begun.handle.callId}`, error, result.response))
+          Effect.mapError((error) => decodeError(`response of call ${result.handle.callId}`, error, result.response))
         )
-      const report = {
-        ...result.report,
-        attempts: begun.report.attempts,
-        retryDelayMillis: begun.report.retryDelayMillis,
-        reconciled: begun.report.reconciled,
-        statuses: [...new Set([...begun.report.statuses, ...result.report.statuses])]
-      }
-      const completed: Completed<A> = { call: result.call, handle: begun.handle, report, response }
+      const completed: Completed<A> = { call: result.call, handle: result.handle, report: result.report, response }
       return completed
     }
+    resumed = { call: result.call, handle: result.handle, report: result.report }
     yield* DurableClock.sleep({
       name: `cdf-call/${name}/sleep/${round}`,
       duration: options.sleepBetweenRounds ?? DEFAULT_SLEEP

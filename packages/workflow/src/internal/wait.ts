@@ -22,6 +22,7 @@ import {
 import { Calls, Functions, Polling } from "@effect-cdf/functions"
 import type { Schedule } from "effect"
 import { Clock, Duration, Effect, Schema } from "effect"
+import type { StartResult } from "./start.js"
 
 /** A `CallReport` as a schema, so that it is stored with the activity's result. */
 export const ReportSchema = Schema.Struct({
@@ -33,26 +34,22 @@ export const ReportSchema = Schema.Struct({
   reconciled: Schema.Boolean
 })
 
-/** What the start activity stores. */
-export const StartedSchema = Schema.Struct({
-  call: FunctionCall.FunctionCall,
-  handle: FunctionCall.CallHandle,
-  report: ReportSchema
-})
-
 /** The call ended and completed: its raw response (decoded in the workflow body, deterministically). */
 export class Ended extends Schema.TaggedClass<Ended>()("Ended", {
   call: FunctionCall.FunctionCall,
+  handle: FunctionCall.CallHandle,
   report: ReportSchema,
   response: Schema.Unknown
 }) {}
 
-/** The round ended before the call did: the workflow sleeps durably, then waits again. */
+/** The round ended before the call did: the workflow sleeps durably, then waits again from here. */
 export class StillRunning extends Schema.TaggedClass<StillRunning>()("StillRunning", {
-  lastStatus: Schema.String
+  call: FunctionCall.FunctionCall,
+  handle: FunctionCall.CallHandle,
+  report: ReportSchema
 }) {}
 
-/** What a wait activity stores. */
+/** What a round of a durable call stores. */
 export const RoundSchema = Schema.Union(Ended, StillRunning)
 
 /** The errors an activity stores: every error `Calls.call` can end with (`Calls.CallError`), as a schema. */
@@ -78,7 +75,8 @@ export const ErrorSchema = Schema.Union(
 
 /** How waiting is configured. */
 export interface WaitConfig {
-  readonly handle: FunctionCall.CallHandle
+  /** The call as started (or as the last round left it). */
+  readonly started: StartResult
   /** The whole wait's budget from the call's send; `undefined`: the project's call timeout plus a minute. */
   readonly deadline: Duration.Duration | undefined
   /** How long one round polls in memory before the workflow sleeps durably. */
@@ -92,28 +90,47 @@ export interface WaitConfig {
  */
 export const waitRound = Effect.fnUntraced(function*(config: WaitConfig) {
   const calls = yield* Calls.Calls
+  const { handle } = config.started
   const budget = config.deadline ?? (yield* Polling.defaultDeadline(
     Effect.flatMap(Functions.Functions, (functions) => functions.limits)
   ))
   const now = yield* Clock.currentTimeMillis
-  const deadlineAt = config.handle.startedAt + Duration.toMillis(budget)
+  const deadlineAt = handle.startedAt + Duration.toMillis(budget)
   const left = Math.max(0, deadlineAt - now)
   const round = Math.min(left, Duration.toMillis(config.roundFor))
   const lastRound = round >= left
-  const waited = yield* calls.await(config.handle, {
+  const waited = yield* calls.await(handle, {
     deadline: Duration.millis(Math.max(1, round)),
     ...(config.schedule === undefined ? {} : { schedule: config.schedule })
   }).pipe(Effect.either)
+  const start = config.started.report
+  const merged = (report: Calls.CallReport): Calls.CallReport => ({
+    ...report,
+    attempts: start.attempts,
+    retryDelayMillis: start.retryDelayMillis,
+    reconciled: start.reconciled,
+    polls: start.polls + report.polls,
+    waitedMillis: start.waitedMillis + report.waitedMillis,
+    statuses: [...new Set([...start.statuses, ...report.statuses])]
+  })
   if (waited._tag === "Right") {
-    return new Ended({ call: waited.right.call, report: waited.right.report, response: waited.right.response })
+    const { call, report, response } = waited.right
+    return new Ended({ call, handle, report: merged(report), response })
   }
   const error = waited.left
   if (error._tag === "PollDeadlineExceeded") {
-    if (!lastRound) return new StillRunning({ lastStatus: error.lastStatus })
+    if (!lastRound) {
+      const polls = { ...start, statuses: [...new Set([...start.statuses, error.lastStatus])] }
+      return new StillRunning({
+        call: config.started.call,
+        handle,
+        report: { ...polls, waitedMillis: start.waitedMillis + round }
+      })
+    }
     return yield* Effect.fail(
       new PollDeadlineExceeded({
-        handle: config.handle,
-        waitedMillis: (yield* Clock.currentTimeMillis) - config.handle.startedAt,
+        handle,
+        waitedMillis: (yield* Clock.currentTimeMillis) - handle.startedAt,
         lastStatus: error.lastStatus
       })
     )
