@@ -11,7 +11,6 @@
  * @example
  * ```ts
  * import { DurableCall } from "@effect-cdf/workflow"
- * import { CdfError } from "@effect-cdf/core/Errors"
  * import { Workflow } from "@effect/workflow"
  * import { Effect, Schema } from "effect"
  *
@@ -19,7 +18,7 @@
  *   name: "pipeline",
  *   payload: { assetId: Schema.Number },
  *   success: Schema.Number,
- *   error: CdfError,
+ *   error: DurableCall.CallErrorSchema,
  *   idempotencyKey: ({ assetId }) => `pipeline-${assetId}`
  * })
  *
@@ -85,6 +84,9 @@ export type Requirements =
   | Functions
   | Sessions
   | CallLedger
+
+/** Every error a durable call can end with (`Calls.CallError`), as a schema: use it as your workflow's `error`. */
+export const CallErrorSchema = ErrorSchema
 
 const DEFAULT_ROUND = Duration.minutes(15)
 const DEFAULT_SLEEP = Duration.minutes(2)
