@@ -16,7 +16,13 @@ const data = (i) => ({ i, sleep: Number(env.SLEEP) })
 
 const plain = Effect.gen(function*() {
   const calls = yield* Calls.Calls
-  yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) => Effect.fork(calls.call("waiter", data(i))))
+  // started 50 at a time like the durable ones, then all N wait at once
+  const started = yield* Effect.forEach(
+    Array.from({ length: n }, (_, i) => i),
+    (i) => calls.start("waiter", data(i)),
+    { concurrency: 50 }
+  )
+  yield* Effect.forEach(started, (s) => Effect.fork(calls.await(s.handle)))
   yield* waiting
 }).pipe(Effect.provide(Cdf))
 
