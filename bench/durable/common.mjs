@@ -21,6 +21,10 @@ export const engine = (storage) =>
     Layer.provideMerge(
       storage.kind === "sqlite"
         ? Sqlite.layer({ filename: storage.file, retention: false })
-        : Postgres.layer({ url: storage.url, runnerAddress: { host: "127.0.0.1", port: storage.port }, retention: false })
+        : Postgres.layer({
+          url: storage.url,
+          runnerAddress: { host: "127.0.0.1", port: storage.port },
+          retention: false
+        })
     )
   )

@@ -35,13 +35,19 @@ const emulatorRuntime = ManagedRuntime.make(
 )
 const emulator = await emulatorRuntime.runPromise(Emulator.Emulator)
 await Effect.runPromise(
-  emulator.registerHandler("sleep", ({ data }) => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), data.sleep)))
+  emulator.registerHandler(
+    "sleep",
+    ({ data }) => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), data.sleep))
+  )
 )
 const token = (await import("effect")).Redacted.value(emulator.token)
 const api = async (method, route, body, url) => {
   const response = await fetch(url ?? `${emulator.baseUrl}/api/v1/projects/${emulator.project}${route}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, "content-type": body instanceof Uint8Array ? "application/octet-stream" : "application/json" },
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": body instanceof Uint8Array ? "application/octet-stream" : "application/json"
+    },
     body: body instanceof Uint8Array ? body : body === undefined ? undefined : JSON.stringify(body)
   })
   return response.status === 204 ? undefined : response.json()
@@ -69,7 +75,14 @@ const Cdf = cdf(emulator.baseUrl, emulator.project, token)
 const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-durable-pg-"))
 fs.chmodSync(pgDir, 0o1777)
 const pgPort = 20000 + Math.floor(Math.random() * 20000)
-const pg = new EmbeddedPostgres({ databaseDir: path.join(pgDir, "data"), port: pgPort, user: "postgres", password: "bench", persistent: false, onLog: () => {} })
+const pg = new EmbeddedPostgres({
+  databaseDir: path.join(pgDir, "data"),
+  port: pgPort,
+  user: "postgres",
+  password: "bench",
+  persistent: false,
+  onLog: () => {}
+})
 await pg.initialise()
 await pg.start()
 const pgUrl = `postgres://postgres:bench@127.0.0.1:${pgPort}/postgres`
@@ -108,7 +121,9 @@ const rowsWritten = {
 
 const measure = (name, callOne, rows) =>
   Effect.gen(function*() {
-    yield* Effect.forEach(Array.from({ length: CONCURRENCY }, (_, i) => i), (i) => callOne(`warm-${i}`, i), { concurrency: CONCURRENCY })
+    yield* Effect.forEach(Array.from({ length: CONCURRENCY }, (_, i) => i), (i) => callOne(`warm-${i}`, i), {
+      concurrency: CONCURRENCY
+    })
     const rowsBefore = yield* rows
     const cpu = process.cpuUsage()
     const started = performance.now()
@@ -145,18 +160,37 @@ const onEngine = (storage, program) =>
 
 const results = []
 try {
-  results.push(await Effect.runPromise(measure("Calls.call (plain)", plainCall, rowsWritten.none).pipe(Effect.provide(Cdf))))
-  results.push(await onEngine({ kind: "sqlite", file: path.join(sqliteDir, "bench.db") }, measure("durable, SQLite", durableCall("sqlite"), rowsWritten.sqlite)))
-  results.push(await onEngine({ kind: "pg", url: pgUrl, port: 34500 + Math.floor(Math.random() * 1000) }, measure("durable, PostgreSQL", durableCall("pg"), rowsWritten.pg)))
+  results.push(
+    await Effect.runPromise(measure("Calls.call (plain)", plainCall, rowsWritten.none).pipe(Effect.provide(Cdf)))
+  )
+  results.push(
+    await onEngine(
+      { kind: "sqlite", file: path.join(sqliteDir, "bench.db") },
+      measure("durable, SQLite", durableCall("sqlite"), rowsWritten.sqlite)
+    )
+  )
+  results.push(
+    await onEngine(
+      { kind: "pg", url: pgUrl, port: 34500 + Math.floor(Math.random() * 1000) },
+      measure("durable, PostgreSQL", durableCall("pg"), rowsWritten.pg)
+    )
+  )
 
   // --- part 2: RSS of a process with WAITING calls waiting at once
   const waitingRss = async (mode) => {
     const before = await Effect.runPromise(emulator.executions(waiterId))
     const child = spawn(process.execPath, [path.join(here, "waiter.mjs")], {
       env: {
-        ...process.env, MODE: mode, N: String(WAITING), SLEEP: "600000",
-        EMULATOR_URL: emulator.baseUrl, EMULATOR_PROJECT: emulator.project, EMULATOR_TOKEN: token,
-        SQLITE_FILE: path.join(sqliteDir, "waiting.db"), PG_URL: pgUrl, PORT: String(35600 + Math.floor(Math.random() * 1000))
+        ...process.env,
+        MODE: mode,
+        N: String(WAITING),
+        SLEEP: "600000",
+        EMULATOR_URL: emulator.baseUrl,
+        EMULATOR_PROJECT: emulator.project,
+        EMULATOR_TOKEN: token,
+        SQLITE_FILE: path.join(sqliteDir, "waiting.db"),
+        PG_URL: pgUrl,
+        PORT: String(35600 + Math.floor(Math.random() * 1000))
       },
       stdio: ["pipe", "pipe", "inherit"]
     })
@@ -170,7 +204,10 @@ try {
       }
     }
     await until(() => lines.includes("waiting"), "never started")
-    await until(async () => (await Effect.runPromise(emulator.executions(waiterId))) - before >= WAITING, "calls did not all start")
+    await until(
+      async () => (await Effect.runPromise(emulator.executions(waiterId))) - before >= WAITING,
+      "calls did not all start"
+    )
     // a few poll rounds at the steady pace (5 s at most between polls)
     await new Promise((resolve) => setTimeout(resolve, 12_000))
     child.stdin.write("rss\n")
@@ -188,11 +225,21 @@ try {
 
 const [plain, ...durable] = results
 const fmt = (n, digits = 1) => n.toFixed(digits)
-console.log(`\n${CALLS} calls of a ${HANDLER_MILLIS} ms function, ${CONCURRENCY} at a time; RSS with ${WAITING} calls waiting at once\n`)
-console.log("| mode | latency mean (ms) | p95 (ms) | added latency (ms) | CPU per call (ms) | added CPU (ms) | of it idle engine (ms) | rows stored per call | row changes per call | RSS, waiting (MB) |")
+console.log(
+  `\n${CALLS} calls of a ${HANDLER_MILLIS} ms function, ${CONCURRENCY} at a time; RSS with ${WAITING} calls waiting at once\n`
+)
+console.log(
+  "| mode | latency mean (ms) | p95 (ms) | added latency (ms) | CPU per call (ms) | added CPU (ms) | of it idle engine (ms) | rows stored per call | row changes per call | RSS, waiting (MB) |"
+)
 console.log("|---|---|---|---|---|---|---|---|---|---|")
 for (const r of results) {
-  console.log(`| ${r.name} | ${fmt(r.latencyMs)} | ${fmt(r.p95Ms)} | ${r === plain ? "-" : fmt(r.latencyMs - plain.latencyMs)} | ${fmt(r.cpuMs, 2)} | ${r === plain ? "-" : fmt(r.cpuMs - plain.cpuMs, 2)} | ${r === plain ? "-" : fmt(r.idleMs - plain.idleMs, 2)} | ${fmt(r.rows)} | ${fmt(r.changes)} | ${r.rssMb} |`)
+  console.log(
+    `| ${r.name} | ${fmt(r.latencyMs)} | ${fmt(r.p95Ms)} | ${
+      r === plain ? "-" : fmt(r.latencyMs - plain.latencyMs)
+    } | ${fmt(r.cpuMs, 2)} | ${r === plain ? "-" : fmt(r.cpuMs - plain.cpuMs, 2)} | ${
+      r === plain ? "-" : fmt(r.idleMs - plain.idleMs, 2)
+    } | ${fmt(r.rows)} | ${fmt(r.changes)} | ${r.rssMb} |`
+  )
 }
 const missed = []
 for (const r of durable) {

@@ -35,7 +35,11 @@ const durable = (storage) =>
 
 const program = env.MODE === "plain"
   ? plain
-  : durable(env.MODE === "sqlite" ? { kind: "sqlite", file: env.SQLITE_FILE } : { kind: "pg", url: env.PG_URL, port: Number(env.PORT) })
+  : durable(
+    env.MODE === "sqlite"
+      ? { kind: "sqlite", file: env.SQLITE_FILE }
+      : { kind: "pg", url: env.PG_URL, port: Number(env.PORT) }
+  )
 
 readline.createInterface({ input: process.stdin }).on("line", () => {
   process.stdout.write(`rss ${Math.round(process.memoryUsage().rss / 1048576)}\n`)
