@@ -4,8 +4,11 @@
  * `kill -9` of one runner mid-wait: all 200 finish, with exactly 200 executions; the failover is timed.
  */
 import { Emulator } from "@effect-cdf/emulator"
+import { Testing } from "@effect-cdf/functions"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
+import { CallWorkflow, Retention } from "../src/index.js"
+import * as Postgres from "../src/Postgres.js"
 import * as Cdf from "./support/cdf.js"
 import { bundle, kill9, spawnRunner } from "./support/child.js"
 import * as Pg from "./support/postgres.js"
@@ -95,4 +98,25 @@ layer(Live, { timeout: 120_000, excludeTestServices: true })("PostgreSQL storage
       }),
     300_000
   )
+
+  it.scoped("retention and re-attachment work on PostgreSQL too (in this process)", () =>
+    Effect.gen(function*() {
+      const pg = yield* Pg.start
+      const port = yield* Pg.freePort
+      const Live = CallWorkflow.layer.pipe(
+        Layer.provideMerge(
+          Postgres.layer({ url: pg.url, runnerAddress: { host: "127.0.0.1", port }, retention: false })
+        ),
+        Layer.provideMerge(Testing.layerTest({ functions: { echo: (data) => Effect.succeed(data) } }))
+      )
+      yield* Effect.gen(function*() {
+        const first = yield* CallWorkflow.call("echo", { n: 1 }, { key: "pg-retained" })
+        const again = yield* CallWorkflow.call("echo", { n: 1 }, { key: "pg-retained" })
+        assert.strictEqual(again.call.id, first.call.id)
+        assert.deepStrictEqual(yield* Retention.purge(Date.now() - 60_000), { executions: 0, ledgerRows: 0 })
+        assert.deepStrictEqual(yield* Retention.purge(Date.now() + 1_000), { executions: 1, ledgerRows: 1 })
+        const fresh = yield* CallWorkflow.call("echo", { n: 1 }, { key: "pg-retained" })
+        assert.notStrictEqual(fresh.call.id, first.call.id)
+      }).pipe(Effect.provide(Live))
+    }), 120_000)
 })
