@@ -1,12 +1,13 @@
 /**
  * The durable call's logic on `WorkflowEngine.layerMemory`, with `TestClock` and the in-memory functions
- * of `@effect-cdf/functions/Testing`: results and errors as `Calls.call`, fan-out, long waits with durable
+ * of `@effect-cdf/testing`: results and errors as `Calls.call`, fan-out, long waits with durable
  * sleeps, and every way a re-run of the start activity must end without a second POST.
  */
 import { FunctionCall } from "@effect-cdf/core"
 import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
-import { Calls, FunctionDef, Testing } from "@effect-cdf/functions"
-import { assert, describe, it } from "@effect/vitest"
+import { Calls, FunctionDef } from "@effect-cdf/functions"
+import { Testing } from "@effect-cdf/testing"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { Workflow, WorkflowEngine } from "@effect/workflow"
 import type { Duration } from "effect"
 import { Clock, Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
@@ -241,4 +242,10 @@ describe("a re-run of the start never sends a second POST", () => {
       assert.strictEqual((yield* executions).length, 1)
       assert.instanceOf(result.handle, FunctionCall.CallHandle)
     }).pipe(Effect.provide(TestLive)))
+})
+
+describe("the error type", () => {
+  it("CallErrorSchema is exactly Calls.CallError: what Calls.call can fail with, and nothing more", () => {
+    expectTypeOf<typeof DurableCall.CallErrorSchema.Type>().toEqualTypeOf<Calls.CallError>()
+  })
 })

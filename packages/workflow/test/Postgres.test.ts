@@ -4,7 +4,7 @@
  * `kill -9` of one runner mid-wait: all 200 finish, with exactly 200 executions; the failover is timed.
  */
 import { Emulator } from "@effect-cdf/emulator"
-import { Testing } from "@effect-cdf/functions"
+import { Testing } from "@effect-cdf/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { CallWorkflow, Retention } from "../src/index.js"

@@ -3,7 +3,7 @@
  * cut-off lose their rows and their key is free again; a running one keeps its rows. And the span of a
  * durable call names its function, its call and its workflow execution.
  */
-import { Testing } from "@effect-cdf/functions"
+import { Testing } from "@effect-cdf/testing"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { WorkflowEngine } from "@effect/workflow"

@@ -50,7 +50,15 @@ const worker = Command.make("worker", {
   )
 }, (args) =>
   Common.run(
-    { json: false, baseUrl: Option.none(), project: Option.none(), token: Option.none(), dataDir: Option.none() },
+    {
+      json: false,
+      baseUrl: undefined,
+      project: undefined,
+      token: undefined,
+      tokenFile: undefined,
+      emulator: false,
+      dataDir: undefined
+    },
     Effect.gen(function*() {
       const out = yield* Output
       const { sqlite, workflow } = yield* loadDurable

@@ -16,8 +16,7 @@ import {
   ServerError,
   TransportError,
   Unauthorized,
-  UnexpectedStatus,
-  UntrustedUrl
+  UnexpectedStatus
 } from "@effect-cdf/core/Errors"
 import { Calls, Functions, Polling } from "@effect-cdf/functions"
 import type { Schedule } from "effect"
@@ -52,7 +51,10 @@ export class StillRunning extends Schema.TaggedClass<StillRunning>()("StillRunni
 /** What a round of a durable call stores. */
 export const RoundSchema = Schema.Union(Ended, StillRunning)
 
-/** The errors an activity stores: every error `Calls.call` can end with (`Calls.CallError`), as a schema. */
+/**
+ * The errors an activity stores: exactly what `Calls.call` can end with (`Calls.CallError`: a write's
+ * errors and a wait's), as a schema. The ledger's failures are defects, never among them.
+ */
 export const ErrorSchema = Schema.Union(
   BadRequest,
   Unauthorized,
@@ -69,8 +71,7 @@ export const ErrorSchema = Schema.Union(
   PollDeadlineExceeded,
   CallOutcomeUnknown,
   InvalidInput,
-  AuthenticationFailed,
-  UntrustedUrl
+  AuthenticationFailed
 )
 
 /** How waiting is configured. */
