@@ -1,8 +1,9 @@
 /**
- * The ledger of durable calls: one row per logical call, keyed by its idempotency key, written before
- * `POST .../call` is sent and updated once with the call id. It is what makes a re-run of the start
- * activity safe: a re-run finds the row, and when the call id is missing it reconciles against the call
- * ids that every workflow in the shared store owns, instead of sending a second POST.
+ * The ledger of durable calls: one row per logical call, keyed by its idempotency key, written just before
+ * `POST .../call` leaves (from `Calls.start`'s `onSending`: when it was sent and the session made for it
+ * alone) and updated once with the call id. It is what makes a re-run of the start activity safe: a re-run
+ * finds the row; without a call id it asks `Calls.reconcile` with the recorded send, excluding every call id
+ * that any logical call in the shared store owns, instead of sending a second POST blindly.
  *
  * `layerMemory` is for tests on `WorkflowEngine.layerMemory`; `layerSql` keeps the rows next to the
  * workflow engine's own tables (SQLite or PostgreSQL), so every runner sharing the store sees them.
@@ -20,12 +21,30 @@ export interface Entry {
   readonly executionId: string
   /** How the function was named (its id or external id, as text). */
   readonly functionRef: string
-  /** When the intent was recorded, just before the POST (epoch ms). */
+  /** The run of the start activity that sends (a random id per run): only it may record a send. */
+  readonly runId: string
+  /** When the last POST was sent (epoch ms), recorded before it left. */
   readonly sentAt: number
-  /** `intent`: the POST may have been sent; `started`: the call id is known; `unknown`: given up. */
-  readonly state: "intent" | "started" | "unknown"
+  /**
+   * `intent`: the POST may have been sent; `cleared`: reconciliation proved it created no call (its session,
+   * never used, is revoked), so a new POST may be sent; `started`: the call id is known; `unknown`: given up.
+   */
+  readonly state: "intent" | "cleared" | "started" | "unknown"
   readonly functionId: Option.Option<number>
+  /** The session made for that POST alone: its status tells whether the call was created. */
+  readonly sessionId: Option.Option<number>
   readonly callId: Option.Option<number>
+}
+
+/** A send about to leave, as `onSending` records it. */
+export interface Sending {
+  readonly key: string
+  readonly executionId: string
+  readonly functionRef: string
+  readonly runId: string
+  readonly functionId: number
+  readonly sentAt: number
+  readonly sessionId: Option.Option<number>
 }
 
 /** A call id that another logical call already owns: adopting it would give one execution to two calls. */
@@ -43,43 +62,70 @@ export declare namespace CallLedger {
   export interface Service {
     /** The entry of a key, if any. */
     readonly get: (key: string) => Effect.Effect<Option.Option<Entry>>
-    /** Records the intent to send the POST; an existing entry is returned as it is and not replaced. */
-    readonly recordIntent: (
-      entry: Pick<Entry, "key" | "executionId" | "functionRef" | "sentAt">
-    ) => Effect.Effect<Entry>
+    /**
+     * Records a send before it leaves: creates the row, or updates it when it is still an intent of the
+     * same run or is `cleared`. Returns whether this run owns the row (`false`: another run of the start sends for this key).
+     */
+    readonly recordSending: (sending: Sending) => Effect.Effect<boolean>
+    /**
+     * Records that the intent sent at `sentAt` provably created no call (`cleared`): the next send of any run
+     * may take the row. Whether the row was that intent.
+     */
+    readonly clear: (key: string, sentAt: number) => Effect.Effect<boolean>
     /** Records the call id of a key; fails when another key already owns that call. */
     readonly recordCall: (key: string, functionId: number, callId: number) => Effect.Effect<void, AlreadyOwned>
     /** Records that the outcome of a key stays unknown. */
     readonly recordUnknown: (key: string) => Effect.Effect<void>
-    /** The call ids of a function that any logical call owns, among those sent since `since`. */
-    readonly owned: (functionId: number, since: number) => Effect.Effect<ReadonlySet<number>>
-    /** Other keys whose POST may be in flight or lost (no call id yet), recorded since `since`. */
-    readonly unresolved: (since: number, exceptKey: string) => Effect.Effect<ReadonlyArray<Entry>>
+    /**
+     * The call ids that logical calls own, among those sent since `since` (of every function: an id of
+     * another function that equals one of ours only keeps a call from being adopted, the safe side).
+     */
+    readonly owned: (since: number) => Effect.Effect<ReadonlySet<number>>
     /** Removes the entries recorded before `before` that are settled; returns how many. */
     readonly purge: (before: number) => Effect.Effect<number>
   }
 }
+
+const fromSending = (sending: Sending): Entry => ({
+  key: sending.key,
+  executionId: sending.executionId,
+  functionRef: sending.functionRef,
+  runId: sending.runId,
+  sentAt: sending.sentAt,
+  state: "intent",
+  functionId: Option.some(sending.functionId),
+  sessionId: sending.sessionId,
+  callId: Option.none()
+})
 
 /** A ledger in memory, for tests (one process, nothing survives it). */
 export const layerMemory: Layer.Layer<CallLedger> = Layer.effect(
   CallLedger,
   Effect.gen(function*() {
     const rows = yield* Ref.make(new Map<string, Entry>())
-    const update = (f: (map: Map<string, Entry>) => void) =>
-      Ref.update(rows, (map) => {
-        const next = new Map(map)
-        f(next)
-        return next
+    const update = (key: string, f: (entry: Entry) => Entry | undefined) =>
+      Ref.modify(rows, (map) => {
+        const entry = map.get(key)
+        const next = entry === undefined ? undefined : f(entry)
+        return next === undefined ? [false, map] : [true, new Map(map).set(key, next)]
       })
     return CallLedger.of({
       get: (key) => Effect.map(Ref.get(rows), (map) => Option.fromNullable(map.get(key))),
-      recordIntent: (entry) =>
+      recordSending: (sending) =>
         Ref.modify(rows, (map) => {
-          const existing = map.get(entry.key)
-          if (existing !== undefined) return [existing, map]
-          const created: Entry = { ...entry, state: "intent", functionId: Option.none(), callId: Option.none() }
-          return [created, new Map(map).set(entry.key, created)]
+          const existing = map.get(sending.key)
+          const mine = existing === undefined || existing.state === "cleared" ||
+            (existing.state === "intent" && existing.runId === sending.runId)
+          if (!mine) {
+            return [false, map]
+          }
+          return [true, new Map(map).set(sending.key, fromSending(sending))]
         }),
+      clear: (key, sentAt) =>
+        update(key, (entry) =>
+          entry.state === "intent" && entry.sentAt === sentAt ?
+            { ...entry, state: "cleared", sessionId: Option.none() } :
+            undefined),
       recordCall: (key, functionId, callId) =>
         Effect.flatMap(Ref.get(rows), (map) => {
           for (const entry of map.values()) {
@@ -90,44 +136,34 @@ export const layerMemory: Layer.Layer<CallLedger> = Layer.effect(
               return Effect.fail(new AlreadyOwned({ functionId, callId }))
             }
           }
-          return update((next) => {
-            const entry = next.get(key)
-            if (entry !== undefined) {
-              next.set(key, {
-                ...entry,
-                state: "started",
-                functionId: Option.some(functionId),
-                callId: Option.some(callId)
-              })
-            }
-          })
-        }),
+          return update(key, (entry) => ({
+            ...entry,
+            state: "started",
+            functionId: Option.some(functionId),
+            callId: Option.some(callId)
+          }))
+        }).pipe(Effect.asVoid),
       recordUnknown: (key) =>
-        update((next) => {
-          const entry = next.get(key)
-          if (entry !== undefined && entry.state === "intent") next.set(key, { ...entry, state: "unknown" })
-        }),
-      owned: (functionId, since) =>
+        update(
+          key,
+          (entry) => entry.state === "intent" || entry.state === "cleared" ? { ...entry, state: "unknown" } : undefined
+        ).pipe(
+          Effect.asVoid
+        ),
+      owned: (since) =>
         Effect.map(Ref.get(rows), (map) => {
           const ids = new Set<number>()
           for (const entry of map.values()) {
-            if (entry.sentAt >= since && Option.contains(entry.functionId, functionId) && Option.isSome(entry.callId)) {
-              ids.add(entry.callId.value)
-            }
+            if (entry.sentAt >= since && Option.isSome(entry.callId)) ids.add(entry.callId.value)
           }
           return ids
         }),
-      unresolved: (since, exceptKey) =>
-        Effect.map(
-          Ref.get(rows),
-          (map) => [...map.values()].filter((e) => e.key !== exceptKey && e.sentAt >= since && e.state !== "started")
-        ),
       purge: (before) =>
         Ref.modify(rows, (map) => {
           const next = new Map(map)
           let removed = 0
           for (const [key, entry] of map) {
-            if (entry.sentAt < before && entry.state !== "intent") {
+            if (entry.sentAt < before && (entry.state === "started" || entry.state === "unknown")) {
               next.delete(key)
               removed++
             }
@@ -146,9 +182,11 @@ const Row = Schema.Struct({
   key: Schema.String,
   execution_id: Schema.String,
   function_ref: Schema.String,
+  run_id: Schema.String,
   sent_at: Int,
-  state: Schema.Literal("intent", "started", "unknown"),
+  state: Schema.Literal("intent", "cleared", "started", "unknown"),
   function_id: Schema.NullOr(Int),
+  session_id: Schema.NullOr(Int),
   call_id: Schema.NullOr(Int)
 })
 const decodeRow = Schema.decodeUnknownSync(Row)
@@ -158,23 +196,27 @@ const toEntry = (raw: unknown): Entry => {
     key: row.key,
     executionId: row.execution_id,
     functionRef: row.function_ref,
+    runId: row.run_id,
     sentAt: row.sent_at,
     state: row.state,
     functionId: Option.fromNullable(row.function_id),
+    sessionId: Option.fromNullable(row.session_id),
     callId: Option.fromNullable(row.call_id)
   }
 }
 
-/** Creates the ledger's table and index when they do not exist (idempotent). */
+/** Creates the ledger's table and indexes when they do not exist (idempotent). */
 export const migrate: Effect.Effect<void, never, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql`CREATE TABLE IF NOT EXISTS ${sql(TABLE)} (
     key VARCHAR(255) PRIMARY KEY,
     execution_id VARCHAR(255) NOT NULL,
     function_ref VARCHAR(300) NOT NULL,
+    run_id VARCHAR(64) NOT NULL,
     sent_at BIGINT NOT NULL,
     state VARCHAR(16) NOT NULL,
     function_id BIGINT,
+    session_id BIGINT,
     call_id BIGINT
   )`
   yield* sql`CREATE UNIQUE INDEX IF NOT EXISTS ${sql(`${TABLE}_call`)} ON ${sql(TABLE)} (function_id, call_id)`
@@ -192,22 +234,33 @@ export const makeSql: Effect.Effect<CallLedger.Service, never, SqlClient.SqlClie
     )
   return CallLedger.of({
     get,
-    recordIntent: (entry) =>
-      sql`INSERT INTO ${table} ${
+    recordSending: (sending) => {
+      const sessionId = Option.getOrNull(sending.sessionId)
+      // one statement: a second run of the start cannot slip in between a read and a write
+      return sql`INSERT INTO ${table} ${
         sql.insert({
-          key: entry.key,
-          execution_id: entry.executionId,
-          function_ref: entry.functionRef,
-          sent_at: entry.sentAt,
-          state: "intent"
+          key: sending.key,
+          execution_id: sending.executionId,
+          function_ref: sending.functionRef,
+          run_id: sending.runId,
+          sent_at: sending.sentAt,
+          state: "intent",
+          function_id: sending.functionId,
+          session_id: sessionId
         })
-      } ON CONFLICT DO NOTHING`.pipe(
-        Effect.orDie,
-        Effect.zipRight(get(entry.key)),
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.dieMessage(`the ledger lost the row of ${entry.key} just written`),
-          onSome: Effect.succeed
-        }))
+      } ON CONFLICT (key) DO UPDATE SET state = 'intent', run_id = ${sending.runId}, sent_at = ${sending.sentAt},
+        function_id = ${sending.functionId}, session_id = ${sessionId}
+        WHERE ${table}.state = 'cleared' OR (${table}.state = 'intent' AND ${table}.run_id = ${sending.runId})
+      RETURNING key`.pipe(
+        Effect.map((rows) => rows.length === 1),
+        Effect.orDie
+      )
+    },
+    clear: (key, sentAt) =>
+      sql`UPDATE ${table} SET state = 'cleared', session_id = NULL
+      WHERE key = ${key} AND state = 'intent' AND sent_at = ${sentAt} RETURNING key`.pipe(
+        Effect.map((rows) => rows.length === 1),
+        Effect.orDie
       ),
     recordCall: (key, functionId, callId) =>
       sql`SELECT key FROM ${table} WHERE function_id = ${functionId} AND call_id = ${callId} AND key <> ${key}`.pipe(
@@ -224,23 +277,17 @@ export const makeSql: Effect.Effect<CallLedger.Service, never, SqlClient.SqlClie
         Effect.asVoid
       ),
     recordUnknown: (key) =>
-      sql`UPDATE ${table} SET state = 'unknown' WHERE key = ${key} AND state = 'intent'`.pipe(
+      sql`UPDATE ${table} SET state = 'unknown' WHERE key = ${key} AND state IN ('intent', 'cleared')`.pipe(
         Effect.orDie,
         Effect.asVoid
       ),
-    owned: (functionId, since) =>
-      sql`SELECT call_id FROM ${table} WHERE function_id = ${functionId} AND sent_at >= ${since} AND call_id IS NOT NULL`
-        .pipe(
-          Effect.map((rows) => new Set(rows.map((row) => Number(row.call_id)))),
-          Effect.orDie
-        ),
-    unresolved: (since, exceptKey) =>
-      sql`SELECT * FROM ${table} WHERE sent_at >= ${since} AND state <> 'started' AND key <> ${exceptKey}`.pipe(
-        Effect.map((rows) => rows.map(toEntry)),
+    owned: (since) =>
+      sql`SELECT call_id FROM ${table} WHERE sent_at >= ${since} AND call_id IS NOT NULL`.pipe(
+        Effect.map((rows) => new Set(rows.map((row) => Number(row.call_id)))),
         Effect.orDie
       ),
     purge: (before) =>
-      sql`DELETE FROM ${table} WHERE sent_at < ${before} AND state <> 'intent' RETURNING key`.pipe(
+      sql`DELETE FROM ${table} WHERE sent_at < ${before} AND state IN ('started', 'unknown') RETURNING key`.pipe(
         Effect.map((rows) => rows.length),
         Effect.orDie
       )

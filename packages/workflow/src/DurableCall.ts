@@ -113,8 +113,7 @@ const run = Effect.fnUntraced(function*<A, I>(
     executionId: instance.executionId,
     fn,
     data,
-    reconcileWindow: Duration.decode(options.reconcileWindow ?? DEFAULT_WINDOW),
-    settleLookups: 3
+    reconcileWindow: Duration.decode(options.reconcileWindow ?? DEFAULT_WINDOW)
   }
   const deadline = options.deadline === undefined ? undefined : Duration.decode(options.deadline)
   const roundFor = Duration.decode(options.roundFor ?? DEFAULT_ROUND)

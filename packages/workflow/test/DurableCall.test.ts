@@ -4,8 +4,8 @@
  * sleeps, and every way a re-run of the start activity must end without a second POST.
  */
 import { FunctionCall } from "@effect-cdf/core"
-import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
-import { Calls, FunctionDef } from "@effect-cdf/functions"
+import { Emulator } from "@effect-cdf/emulator"
+import { Calls, FunctionDef, Functions, Sessions } from "@effect-cdf/functions"
 import { Testing } from "@effect-cdf/testing"
 import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { Workflow, WorkflowEngine } from "@effect/workflow"
@@ -144,100 +144,133 @@ describe("DurableCall on the memory engine", () => {
     }).pipe(Effect.provide(TestLive)))
 })
 
-describe("a re-run of the start never sends a second POST", () => {
-  const intent = (key: string, sentAt: number) =>
-    Effect.flatMap(
+describe("a re-run of the start never sends a second POST blindly", () => {
+  // what an earlier run of the start recorded before its POST left (`onSending`), then died
+  const recordSending = (key: string, sending: Calls.Sending) =>
+    Effect.flatMap(CallLedger.CallLedger, (ledger) =>
+      ledger.recordSending({
+        key,
+        executionId: "earlier-run",
+        functionRef: "externalId:double",
+        runId: "earlier-run",
+        functionId: sending.functionId,
+        sentAt: sending.sentAt,
+        sessionId: Option.fromNullable(sending.sessionId)
+      })).pipe(Effect.asVoid)
+  // `onSending` needs nothing from context: the ledger is taken first
+  const recorder = (key: string) =>
+    Effect.map(
       CallLedger.CallLedger,
-      (ledger) => ledger.recordIntent({ key, executionId: "earlier-run", functionRef: "externalId:double", sentAt })
+      (ledger) => (sending: Calls.Sending) =>
+        recordSending(key, sending).pipe(Effect.provideService(CallLedger.CallLedger, ledger))
     )
+  // the earlier run's process: another client, so its calls are not known to this one
+  const earlier = Calls.make
+  const functionId = Effect.flatMap(Functions.Functions, (functions) => functions.retrieve({ externalId: "double" }))
 
-  it.effect("an intent whose call exists adopts that call", () =>
+  it.effect("an intent whose session was used adopts the one call it can be", () =>
     Effect.gen(function*() {
-      const calls = yield* Calls.Calls
-      const sentAt = yield* Clock.currentTimeMillis
-      yield* intent("k1", sentAt)
-      // the earlier run's POST went through; the process died before the call id was stored
-      yield* calls.start("double", { x: 3 })
+      const other = yield* earlier
+      const sent = yield* other.start("double", { x: 3 }, { onSending: yield* recorder("k1") })
       const result = yield* withTime(CallWorkflow.call("double", { x: 3 }, { key: "k1" }))
+      assert.strictEqual(result.call.id, sent.call.id)
       assert.deepStrictEqual(result.response, { doubled: 6 })
       assert.isTrue(result.report.reconciled)
       assert.strictEqual((yield* executions).length, 1)
     }).pipe(Effect.provide(TestLive)))
 
-  it.effect("an intent whose POST never left ends as CallOutcomeUnknown, with no call", () =>
+  it.effect("an intent whose session was never used is not created: its session is revoked, the POST sent once", () =>
     Effect.gen(function*() {
-      yield* intent("k2", yield* Clock.currentTimeMillis)
-      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 3 }, { key: "k2" })))
+      const sessions = yield* Sessions.Sessions
+      const issued = yield* sessions.issue()
+      const fn = yield* functionId
+      const sessionId = Option.getOrUndefined(issued.sessionId)
+      assert.isDefined(sessionId)
+      yield* recordSending("k2", { functionId: fn.id, sentAt: yield* Clock.currentTimeMillis, sessionId })
+      const result = yield* withTime(CallWorkflow.call("double", { x: 4 }, { key: "k2" }))
+      assert.deepStrictEqual(result.response, { doubled: 8 })
+      assert.isFalse(result.report.reconciled)
+      assert.strictEqual((yield* executions).length, 1)
+      const [session] = yield* sessions.retrieve(sessionId === undefined ? [] : [sessionId])
+      assert.strictEqual(session?.status, "REVOKED")
+    }).pipe(Effect.provide(TestLive)))
+
+  it.effect("an intent with no session of its own proves nothing: CallOutcomeUnknown, no call", () =>
+    Effect.gen(function*() {
+      const fn = yield* functionId
+      yield* recordSending("k3", { functionId: fn.id, sentAt: yield* Clock.currentTimeMillis })
+      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 3 }, { key: "k3" })))
       assert.strictEqual(error._tag, "CallOutcomeUnknown")
+      if (error._tag === "CallOutcomeUnknown") assert.strictEqual(error.evidence, "None")
       assert.strictEqual((yield* executions).length, 0)
-      const ledger = yield* CallLedger.CallLedger
-      const entry = yield* ledger.get("k2")
+      const entry = yield* Effect.flatMap(CallLedger.CallLedger, (ledger) => ledger.get("k3"))
       assert.strictEqual(Option.map(entry, (e) => e.state).pipe(Option.getOrNull), "unknown")
+      // and it stays so: the same key never sends
+      const again = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 3 }, { key: "k3" })))
+      assert.strictEqual(again._tag, "CallOutcomeUnknown")
+      assert.strictEqual((yield* executions).length, 0)
     }).pipe(Effect.provide(TestLive)))
 
-  it.effect("a call another durable call owns is never adopted", () =>
+  it.effect("calls other durable calls own are excluded: the one left is adopted", () =>
     Effect.gen(function*() {
+      const other = yield* earlier
+      // another logical call's call, in the same window, recorded in the ledger
       const owner = yield* withTime(CallWorkflow.call("double", { x: 1 }, { key: "owner" }))
-      yield* intent("k3", owner.handle.startedAt)
-      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 1 }, { key: "k3" })))
-      assert.strictEqual(error._tag, "CallOutcomeUnknown")
-      assert.strictEqual((yield* executions).length, 1)
+      const sent = yield* other.start("double", { x: 2 }, { onSending: yield* recorder("k4") })
+      const result = yield* withTime(CallWorkflow.call("double", { x: 2 }, { key: "k4" }))
+      assert.strictEqual(result.call.id, sent.call.id)
+      assert.notStrictEqual(result.call.id, owner.call.id)
+      assert.strictEqual((yield* executions).length, 2)
     }).pipe(Effect.provide(TestLive)))
 
-  it.effect("another unresolved intent in the same window makes the found call ambiguous", () =>
+  it.effect("an unowned call in the window besides ours leaves it ambiguous: CallOutcomeUnknown, Created", () =>
     Effect.gen(function*() {
-      const calls = yield* Calls.Calls
-      const sentAt = yield* Clock.currentTimeMillis
-      yield* intent("k4", sentAt)
-      yield* intent("k5", sentAt)
-      yield* calls.start("double", { x: 2 })
-      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 2 }, { key: "k4" })))
+      const other = yield* earlier
+      const foreign = yield* earlier
+      yield* foreign.start("double", { x: 9 })
+      yield* other.start("double", { x: 2 }, { onSending: yield* recorder("k5") })
+      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 2 }, { key: "k5" })))
       assert.strictEqual(error._tag, "CallOutcomeUnknown")
-      assert.strictEqual((yield* executions).length, 1)
+      if (error._tag === "CallOutcomeUnknown") assert.strictEqual(error.evidence, "Created")
+      assert.strictEqual((yield* executions).length, 2)
     }).pipe(Effect.provide(TestLive)))
 
-  it.effect("a lost answer to the POST is reconciled against the ledger, not sent again", () =>
+  it.effect("a lost answer, the call created: Calls.start adopts it and the ledger records it", () =>
     Effect.gen(function*() {
-      // a calls service whose POST creates the call and loses the answer
-      const LosingCalls = Layer.effect(
-        Calls.Calls,
-        Effect.map(Calls.Calls, (calls) =>
-          Calls.Calls.of({
-            ...calls,
-            start: (fn, data, options) =>
-              Effect.flatMap(calls.start(fn, data, options), (started) =>
-                Effect.fail(
-                  new CallOutcomeUnknown({
-                    functionId: started.handle.functionId,
-                    request: new RequestDescription({ method: "POST", path: "/functions/1/call" }),
-                    sentAt: started.handle.startedAt,
-                    reason: "the connection was reset"
-                  })
-                ))
-          }))
-      )
-      const Live = CallWorkflow.layer.pipe(
-        Layer.provideMerge(CallLedger.layerMemory),
-        Layer.provideMerge(Layer.provideMerge(LosingCalls, Testing.layerTest({ functions }))),
-        Layer.provideMerge(WorkflowEngine.layerMemory)
-      )
-      yield* Effect.gen(function*() {
-        const result = yield* withTime(CallWorkflow.call("double", { x: 5 }))
-        assert.deepStrictEqual(result.response, { doubled: 10 })
-        assert.isTrue(result.report.reconciled)
-        assert.strictEqual((yield* executions).length, 1)
-      }).pipe(Effect.provide(Live))
-    }))
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.setFaults({
+        seed: 1,
+        rules: [{ method: "POST", path: "/functions/*/call", times: 1, action: { _tag: "resetAfter" } }]
+      })
+      const result = yield* withTime(CallWorkflow.call("double", { x: 5 }, { key: "k6" }))
+      assert.deepStrictEqual(result.response, { doubled: 10 })
+      assert.isTrue(result.report.reconciled)
+      assert.strictEqual((yield* executions).length, 1)
+      const entry = yield* Effect.flatMap(CallLedger.CallLedger, (ledger) => ledger.get("k6"))
+      assert.deepStrictEqual(Option.flatMap(entry, (e) => e.callId), Option.some(result.call.id))
+    }).pipe(Effect.provide(TestLive)))
+
+  it.effect("a lost answer, the call not created (NotCreated): the durable call sends again, once", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      yield* emulator.setFaults({
+        seed: 1,
+        rules: [{ method: "POST", path: "/functions/*/call", times: 1, action: { _tag: "resetBefore" } }]
+      })
+      const result = yield* withTime(CallWorkflow.call("double", { x: 6 }, { key: "k7" }))
+      assert.deepStrictEqual(result.response, { doubled: 12 })
+      assert.strictEqual((yield* executions).length, 1)
+      assert.strictEqual((yield* emulator.faultStats)[0]?.matched, 2)
+    }).pipe(Effect.provide(TestLive)))
 
   it.effect("a started call is found again from the ledger after a lost activity result", () =>
     Effect.gen(function*() {
-      const calls = yield* Calls.Calls
+      const other = yield* earlier
       const ledger = yield* CallLedger.CallLedger
-      const started = yield* calls.start("double", { x: 7 })
-      yield* intent("k6", started.handle.startedAt)
-      yield* ledger.recordCall("k6", started.handle.functionId, started.handle.callId)
-      const result = yield* withTime(CallWorkflow.call("double", { x: 7 }, { key: "k6" }))
-      assert.strictEqual(result.call.id, started.call.id)
+      const sent = yield* other.start("double", { x: 7 }, { onSending: yield* recorder("k8") })
+      yield* ledger.recordCall("k8", sent.handle.functionId, sent.handle.callId)
+      const result = yield* withTime(CallWorkflow.call("double", { x: 7 }, { key: "k8" }))
+      assert.strictEqual(result.call.id, sent.call.id)
       assert.isFalse(result.report.reconciled)
       assert.strictEqual((yield* executions).length, 1)
       assert.instanceOf(result.handle, FunctionCall.CallHandle)

@@ -1,9 +1,15 @@
-/** The body of the start activity: intent first, then at most one POST; a re-run reconciles instead. */
+/**
+ * The body of the start activity. Each `POST .../call` is recorded in the ledger before it leaves
+ * (`onSending`: when, and the session made for that call alone); a re-run that finds only that record asks
+ * `Calls.reconcile`, whose evidence is the session: `READY` (the call was not created; the session is now
+ * revoked) is the one case in which the POST is sent again, `ACTIVE` adopts the one call it can be, and
+ * anything else ends as `CallOutcomeUnknown`, never as a second call.
+ */
 import { FunctionCall } from "@effect-cdf/core"
 import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
-import { Calls, Functions, Sessions } from "@effect-cdf/functions"
+import { Calls } from "@effect-cdf/functions"
 import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
-import { Chunk, Clock, Duration, Effect, Option, Stream } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
 import type { Entry } from "../CallLedger.js"
 import { CallLedger } from "../CallLedger.js"
 
@@ -14,8 +20,6 @@ export interface StartConfig {
   readonly fn: FunctionRef
   readonly data: Readonly<Record<string, unknown>>
   readonly reconcileWindow: Duration.Duration
-  /** How long to wait for other unresolved intents to settle before giving up as unknown. */
-  readonly settleLookups: number
 }
 
 /** What a start gives back: the call and how it was found. */
@@ -55,151 +59,169 @@ const started = (call: FunctionCall.FunctionCall, sentAt: number, reconciled: bo
   }
 })
 
-/**
- * Whether a ledger row's function is this one. A row names its function as it was given (an id or an
- * external id); an external id is looked up, and a failed lookup counts as the same function (the safe side).
- */
-const sameFunction = (ref: string, functionId: number) => {
-  if (ref.startsWith("id:")) return Effect.succeed(Number(ref.slice(3)) === functionId)
-  return Effect.flatMap(Functions.Functions, (functions) => functions.retrieve({ externalId: ref.slice(11) })).pipe(
-    Effect.map((fn) => fn.id === functionId),
-    Effect.orElseSucceed(() => true)
-  )
+/** How many POSTs one logical call may send, each after the one before was proven not to have created it. */
+const MAX_SENDS = 3
+/** How long a run waits for another run of the same start that is sending (a shard that moved). */
+const OTHER_SENDER_LOOKUPS = 10
+
+/** Another run of this start owns the ledger row: this run must not send (a defect, caught below). */
+class NotTheSender {
+  readonly _tag = "NotTheSender"
 }
 
-/**
- * The POST's outcome is not known (its answer was lost, or the process died after the intent was
- * recorded). Adopts a call only when exactly one call of the function started in the window, it is not a
- * scheduled call, no logical call in the shared store owns it, and no other logical call's POST is
- * unresolved in the same window (that call could be the other one's). Anything else is `CallOutcomeUnknown`.
- */
-export const reconcile = Effect.fnUntraced(function*(config: StartConfig, entry: Entry, cause: string) {
-  const calls = yield* Calls.Calls
+/** The call ids any logical call owns, sent near `sentAt`: reconciliation never adopts one of them. */
+const ownedNear = (sentAt: number, window: Duration.Duration) =>
+  Effect.flatMap(CallLedger, (ledger) => ledger.owned(sentAt - 2 * Duration.toMillis(window) - 60_000))
+
+/** Gives up: the row is marked unknown and the error says which durable call it was. */
+const giveUp = (
+  config: StartConfig,
+  error: CallOutcomeUnknown | { readonly sentAt: number; readonly reason: string }
+) =>
+  Effect.flatMap(CallLedger, (ledger) => ledger.recordUnknown(config.key)).pipe(
+    Effect.zipRight(Effect.fail(
+      error instanceof CallOutcomeUnknown
+        ? new CallOutcomeUnknown({ ...error, reason: `${error.reason} (durable call ${config.key})` })
+        : new CallOutcomeUnknown({
+          request: requestOf(config.fn),
+          sentAt: error.sentAt,
+          reason: `${error.reason}. The call was not sent again (durable call ${config.key})`
+        })
+    ))
+  )
+
+/** A call found for a key: recorded as its call, unless another logical call already owns it. */
+const adopt = Effect.fnUntraced(function*(config: StartConfig, call: FunctionCall.FunctionCall, sentAt: number) {
   const ledger = yield* CallLedger
-  const window = Duration.toMillis(config.reconcileWindow)
-  const since = Math.max(0, entry.sentAt - window)
-  const unknown = (reason: string) =>
-    ledger.recordUnknown(config.key).pipe(
-      Effect.zipRight(
-        Effect.fail(
-          new CallOutcomeUnknown({
-            request: requestOf(config.fn),
-            sentAt: entry.sentAt,
-            reason: `${cause}; ${reason}. The call was not sent again (durable call ${config.key})`
-          })
-        )
-      )
-    )
-  for (let lookup = 1; lookup <= config.settleLookups; lookup++) {
-    // every call since, page by page: under a fan-out the lost one need not be among the newest 100
-    const listed = yield* calls.list(config.fn, {
-      filter: { startTime: { min: since } },
-      pageSize: 1000,
-      limit: 10_000
-    })
-      .pipe(
-        Stream.runCollect,
-        Effect.map(Chunk.toReadonlyArray),
-        Effect.either
-      )
-    if (listed._tag === "Left") {
-      return yield* unknown(`listing the function's calls to find it failed (${listed.left._tag})`)
-    }
-    const functionId = listed.right[0]?.functionId
-    const owned = functionId === undefined ? new Set<number>() : yield* ledger.owned(functionId, since - window)
-    const candidates = listed.right.filter((call) =>
-      call.startTime >= since && call.scheduleId === undefined && !owned.has(call.id)
-    )
-    const others = functionId === undefined ? [] : yield* ledger.unresolved(since - window, config.key)
-    const competing = yield* Effect.filter(
-      others.filter((other) => Math.abs(other.sentAt - entry.sentAt) <= window),
-      (other) => functionId === undefined ? Effect.succeed(false) : sameFunction(other.functionRef, functionId)
-    )
-    if (competing.length === 0 && candidates.length === 1) {
-      const call = candidates[0]
-      const recorded = yield* ledger.recordCall(config.key, call.functionId, call.id).pipe(Effect.either)
-      if (recorded._tag === "Left") return yield* unknown(`call ${call.id} was adopted by another durable call`)
-      yield* Effect.logInfo("durable call adopted the call found by reconciliation").pipe(
-        Effect.annotateLogs({ key: config.key, functionId: call.functionId, callId: call.id })
-      )
-      return started(call, entry.sentAt, true)
-    }
-    if (competing.length === 0 && candidates.length > 1) {
-      return yield* unknown(
-        `${candidates.length} calls started since, none owned (ids ${
-          candidates.slice(0, 5).map((c) => c.id).join(", ")
-        }): which one is this cannot be told`
-      )
-    }
-    if (lookup < config.settleLookups) yield* Effect.sleep(Duration.seconds(lookup))
-    else if (competing.length > 0) {
-      return yield* unknown(
-        `${competing.length} other durable call(s) sent in the same window are unresolved, so a call found cannot be told apart`
-      )
-    }
+  const recorded = yield* Effect.either(ledger.recordCall(config.key, call.functionId, call.id))
+  if (recorded._tag === "Left") {
+    return yield* giveUp(config, { sentAt, reason: `call ${call.id} found for it is owned by another durable call` })
   }
-  return yield* unknown("no unowned call of the function started since: it was most likely not created")
+  yield* Effect.logInfo("durable call adopted the call found by reconciliation").pipe(
+    Effect.annotateLogs({ key: config.key, functionId: call.functionId, callId: call.id })
+  )
+  return started(call, sentAt, true)
 })
 
 /**
- * Starts the logical call once: a key that has a call id returns it (no POST); a key with only an intent
- * reconciles; a new key records its intent, then sends the POST once through `Calls.start`.
+ * An intent without its call id (an earlier run died after the POST may have left): `Calls.reconcile` with
+ * the recorded send. `NotCreated` clears the row (a new POST may go); anything but a call found gives up.
+ */
+const reconcileIntent = Effect.fnUntraced(function*(config: StartConfig, entry: Entry) {
+  const calls = yield* Calls.Calls
+  const ledger = yield* CallLedger
+  const found = yield* calls.reconcile(Option.getOrElse(entry.functionId, () => config.fn), {
+    sentAt: entry.sentAt,
+    ...(Option.isSome(entry.sessionId) ? { sessionId: entry.sessionId.value } : {}),
+    window: config.reconcileWindow,
+    excludeCallIds: yield* ownedNear(entry.sentAt, config.reconcileWindow)
+  }).pipe(Effect.either)
+  if (found._tag === "Right") return Option.some(yield* adopt(config, found.right, entry.sentAt))
+  const error = found.left
+  if (error._tag === "CallOutcomeUnknown") {
+    if (error.evidence === "NotCreated" && (yield* ledger.clear(config.key, entry.sentAt))) return Option.none()
+    return yield* giveUp(config, error)
+  }
+  return yield* giveUp(config, {
+    sentAt: entry.sentAt,
+    reason: `the start was interrupted after its POST may have left, and reconciling it failed (${error._tag})`
+  })
+})
+
+/**
+ * One POST, recorded before it leaves. `Some`: the call; `None`: its answer was lost and the session proved
+ * it was not created (the row is cleared, a new POST may go), or another run of this start is sending.
+ */
+const sendOnce = Effect.fnUntraced(function*(config: StartConfig, runId: string) {
+  const calls = yield* Calls.Calls
+  const ledger = yield* CallLedger
+  let sentAt = 0
+  const posted = yield* calls.start(config.fn, config.data, {
+    reconcileWindow: config.reconcileWindow,
+    excludeCallIds: yield* ownedNear(yield* Clock.currentTimeMillis, config.reconcileWindow),
+    onSending: (sending) =>
+      ledger.recordSending({
+        key: config.key,
+        executionId: config.executionId,
+        functionRef: refText(config.fn),
+        runId,
+        functionId: sending.functionId,
+        sentAt: sending.sentAt,
+        sessionId: Option.fromNullable(sending.sessionId)
+      }).pipe(
+        Effect.flatMap((mine) =>
+          mine ? Effect.sync(() => void (sentAt = sending.sentAt)) : Effect.die(new NotTheSender())
+        )
+      )
+  }).pipe(
+    Effect.either,
+    Effect.catchSomeDefect((defect) =>
+      defect instanceof NotTheSender ? Option.some(Effect.succeed(undefined)) : Option.none()
+    )
+  )
+  if (posted === undefined) return Option.none()
+  if (posted._tag === "Right") {
+    const call = posted.right.call
+    const recorded = yield* Effect.either(ledger.recordCall(config.key, call.functionId, call.id))
+    if (recorded._tag === "Left") {
+      return yield* Effect.dieMessage(`call ${call.id} answered to this POST is already owned by another durable call`)
+    }
+    return Option.some({ call, handle: posted.right.handle, report: posted.right.report } satisfies StartResult)
+  }
+  const error = posted.left
+  if (error._tag === "CallOutcomeUnknown") {
+    // `Calls.start` reconciled the lost answer already, excluding the calls the ledger owns
+    if (error.evidence === "NotCreated" && (yield* ledger.clear(config.key, error.sentAt))) return Option.none()
+    return yield* giveUp(config, error)
+  }
+  // the POST was answered with an error (or never left): no call exists
+  if (sentAt > 0) yield* ledger.recordUnknown(config.key)
+  return yield* Effect.fail(error)
+})
+
+/**
+ * Starts the logical call once: a key with a call id returns it (no POST); a key with only an intent
+ * reconciles it; a new (or cleared) key sends the POST, recorded before it leaves.
  */
 export const start = Effect.fnUntraced(function*(config: StartConfig) {
   const calls = yield* Calls.Calls
   const ledger = yield* CallLedger
-  const existing = yield* ledger.get(config.key)
-  if (Option.isSome(existing)) {
-    const entry = existing.value
-    if (entry.state === "started" && Option.isSome(entry.functionId) && Option.isSome(entry.callId)) {
-      const call = yield* calls.retrieve(entry.functionId.value, entry.callId.value)
-      return started(call, entry.sentAt, false)
-    }
-    if (entry.state === "unknown") {
-      return yield* Effect.fail(
-        new CallOutcomeUnknown({
-          request: requestOf(config.fn),
-          sentAt: entry.sentAt,
-          reason: `durable call ${config.key} already ended with an unknown outcome; the call was not sent again`
-        })
-      )
-    }
-    return yield* reconcile(config, entry, "the start was interrupted after its intent was recorded")
-  }
-  // the nonce first: nothing before the intent can leave a call behind
-  const nonce = yield* Effect.flatMap(Sessions.Sessions, (sessions) => sessions.nonce())
+  const runId = crypto.randomUUID()
+  let sends = 0
+  let waits = 0
   // intent, POST and call id as one step that an interruption (a shard moving to another runner, a
   // shutdown) waits for: only a crash can leave an intent without its call id
   return yield* Effect.uninterruptible(Effect.gen(function*() {
-    const sentAt = yield* Clock.currentTimeMillis
-    const entry = yield* ledger.recordIntent({
-      key: config.key,
-      executionId: config.executionId,
-      functionRef: refText(config.fn),
-      sentAt
-    })
-    if (entry.sentAt !== sentAt) {
-      // another run of this activity recorded the intent first: never POST twice for one key
-      return yield* reconcile(config, entry, "another run of this start recorded the intent first")
+    for (;;) {
+      const existing = yield* ledger.get(config.key)
+      if (Option.isSome(existing)) {
+        const entry = existing.value
+        if (entry.state === "started" && Option.isSome(entry.functionId) && Option.isSome(entry.callId)) {
+          return started(yield* calls.retrieve(entry.functionId.value, entry.callId.value), entry.sentAt, false)
+        }
+        if (entry.state === "unknown") {
+          return yield* giveUp(config, { sentAt: entry.sentAt, reason: "it already ended with an unknown outcome" })
+        }
+        if (entry.state === "intent" && entry.runId !== runId && sends > 0 && waits < OTHER_SENDER_LOOKUPS) {
+          // another run of this start took the row while this one was about to send: let it settle
+          waits++
+          yield* Effect.sleep(Duration.seconds(1))
+          continue
+        }
+        if (entry.state === "intent") {
+          const found = yield* reconcileIntent(config, entry)
+          if (Option.isSome(found)) return found.value
+        }
+      }
+      if (sends >= MAX_SENDS) {
+        return yield* giveUp(config, {
+          sentAt: Option.match(existing, { onNone: () => 0, onSome: (e) => e.sentAt }),
+          reason: `${MAX_SENDS} POSTs were each proven not to have created the call`
+        })
+      }
+      sends++
+      const sent = yield* sendOnce(config, runId)
+      if (Option.isSome(sent)) return sent.value
     }
-    const posted = yield* calls.start(config.fn, config.data, { nonce, reconcileWindow: config.reconcileWindow }).pipe(
-      Effect.either
-    )
-    if (posted._tag === "Left") {
-      if (posted.left._tag === "CallOutcomeUnknown") return yield* reconcile(config, entry, posted.left.reason)
-      // the POST was answered with an error: no call exists
-      yield* ledger.recordUnknown(config.key)
-      return yield* Effect.fail(posted.left)
-    }
-    if (posted.right.report.reconciled) {
-      // `Calls.start` adopted a call by its own reconciliation, blind to the calls other processes own
-      return yield* reconcile(config, entry, "the answer to POST .../call was lost")
-    }
-    const call = posted.right.call
-    const recorded = yield* ledger.recordCall(config.key, call.functionId, call.id).pipe(Effect.either)
-    if (recorded._tag === "Left") {
-      return yield* Effect.dieMessage(`call ${call.id} answered to this POST is already owned by another durable call`)
-    }
-    return { call, handle: posted.right.handle, report: posted.right.report } satisfies StartResult
   }))
 })
