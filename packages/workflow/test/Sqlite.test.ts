@@ -1,7 +1,8 @@
 /**
  * The SQLite storage with real processes: a runner in a child process killed with SIGKILL mid-wait and
  * restarted; a second process on the same file refused; and kills during the POST across many seeded
- * runs, counted against the emulator (0 duplicate executions; each run completed or CallOutcomeUnknown).
+ * runs, counted against the emulator (0 duplicate executions; each run completed or CallOutcomeUnknown). The
+ * runs go in lanes at once, each lane on its own SQLite file, several runs in flight at each kill.
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { assert, layer } from "@effect/vitest"
@@ -13,22 +14,20 @@ import { bundle, kill9, spawnRunner, tempDir } from "./support/child.js"
 // at least 100 in CI; DURABLE_KILL_RUNS raises it for a longer soak
 const KILL_RUNS = Math.max(10, Number(process.env.DURABLE_KILL_RUNS ?? 100))
 const POST_LATENCY = 150
+// the runs go in lanes at once (a SQLite file each), several runs in flight at each kill
+const LANES = 4
+const PER_KILL = 5
 
 const Result = Schema.parseJson(Schema.Struct({
   key: Schema.String,
   outcome: Schema.String,
   callId: Schema.optional(Schema.Number),
+  message: Schema.optional(Schema.String),
   response: Schema.optional(Schema.Unknown)
 }))
 const decodeResult = (line: string) => Schema.decodeUnknownSync(Result)(line.slice("result ".length))
 
-const Live = Cdf.layer({
-  limits: { maxFunctions: KILL_RUNS + 10 },
-  faults: {
-    seed: 13,
-    rules: [{ method: "POST", path: "/functions/*/call", action: { _tag: "latency", millis: POST_LATENCY } }]
-  }
-})
+const Live = Cdf.layer({ limits: { maxFunctions: KILL_RUNS + 10 } })
 
 layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in child processes", (it) => {
   it.scoped(
@@ -84,52 +83,85 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
   it.scoped(`kill -9 during the POST, ${KILL_RUNS} seeded runs: 0 duplicate executions`, () =>
     Effect.gen(function*() {
       const file = yield* bundle
-      const dir = yield* tempDir("durable-post-")
-      const env = { ...(yield* Cdf.childEnv), DURABLE_SQLITE: path.join(dir, "durable.db") }
       const emulator = yield* Emulator.Emulator
-      // one function per run: a run's reconciliation looks only at its own function's calls
+      // one function per run: what a run's reconciliation finds is its own call or nothing
       const ids = yield* Effect.forEach(
         Array.from({ length: KILL_RUNS }, (_, i) => `post-${i}`),
         (xid) => Cdf.deploy(xid),
         { concurrency: 8 }
       )
-      const random = Cdf.prng(1313)
-      const postsSeen = Effect.map(emulator.faultStats, (stats) => stats[0]?.matched ?? 0)
+      // even runs: the request is held before the call is created; odd runs: created, its answer held
+      yield* emulator.setFaults({
+        seed: 13,
+        rules: ids.map((id, i) => ({
+          method: "POST",
+          path: `/functions/${id}/call`,
+          action: i % 2 === 0 ? { _tag: "latency" as const, millis: POST_LATENCY } : {
+            _tag: "delayAfter" as const,
+            millis: POST_LATENCY
+          }
+        }))
+      })
+      const phases = { notArrived: 0, held: 0, created: 0 }
       const started = Date.now()
-      const phases = { ready: 0, post: 0 }
-      // the next runner loads while the current one runs, and opens the file once the current one is dead
-      const spare = () => spawnRunner(file, { ...env, DURABLE_WAIT_GO: "1" })
-      let runner = yield* spare()
-      for (let i = 0; i < KILL_RUNS; i++) {
-        // before the request arrives, while the server holds it, or after its answer left
-        const delay = Math.floor(random() * (POST_LATENCY + 60))
-        const t0 = Date.now()
-        runner.send("go")
-        yield* runner.waitFor("ready")
-        const t1 = Date.now()
-        const next = yield* spare()
-        const before = yield* postsSeen
-        runner.send({ start: { key: `run-${i}`, fn: `post-${i}`, data: { run: `run-${i}` } } })
-        yield* Cdf.until("the POST to arrive", Effect.map(postsSeen, (n) => n > before || undefined))
-        phases.ready += t1 - t0
-        phases.post += Date.now() - t1
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, delay)))
-        yield* kill9(runner)
-        runner = next
-      }
-      const killed = Date.now()
-      // a last runner resumes every run and reports each outcome
-      const last = runner
-      last.send("go")
-      yield* last.waitFor("ready")
-      for (let i = 0; i < KILL_RUNS; i++) last.send({ await: `run-${i}` })
-      yield* Cdf.until(
-        "every run to end",
-        Effect.sync(() => last.lines.filter((l) => l.startsWith("result ")).length >= KILL_RUNS || undefined),
-        180_000
-      )
-      const results = last.lines.filter((l) => l.startsWith("result ")).map(decodeResult)
-      const split = { completed: 0, unknownNoCall: 0, unknownWithCall: 0, duplicates: 0 }
+      // the runs of one lane share its SQLite file; the lanes run at once, each a chain of killed runners
+      const lane = (l: number) =>
+        Effect.gen(function*() {
+          const dir = yield* tempDir(`durable-post-${l}-`)
+          const env = { ...(yield* Cdf.childEnv), DURABLE_SQLITE: path.join(dir, "durable.db") }
+          const random = Cdf.prng(1313 + l)
+          const runs = Array.from({ length: KILL_RUNS }, (_, i) => i).filter((i) => i % LANES === l)
+          // the next runner loads while the current one runs, and opens the file once the current one is dead
+          const spare = () => spawnRunner(file, { ...env, DURABLE_WAIT_GO: "1" })
+          let runner = yield* spare()
+          for (let b = 0; b < runs.length; b += PER_KILL) {
+            const batch = runs.slice(b, b + PER_KILL)
+            // seeded: when each start is sent, and how long after the first POST arrived the runner dies
+            // (the others before, while or after theirs)
+            const offsets = batch.map(() => Math.floor(random() * 150))
+            const killAfter = Math.floor(random() * (POST_LATENCY + 100))
+            runner.send("go")
+            yield* runner.waitFor("ready")
+            const next = yield* spare()
+            yield* Effect.forEach(batch, (i, k) =>
+              Effect.delay(
+                Effect.sync(() =>
+                  runner.send({ start: { key: `run-${i}`, fn: `post-${i}`, data: { run: `run-${i}` } } })
+                ),
+                offsets[k]
+              ), { concurrency: "unbounded", discard: true })
+            yield* Cdf.until(
+              "a POST to arrive",
+              Effect.map(emulator.faultStats, (stats) => batch.some((i) => (stats[i]?.matched ?? 0) > 0) || undefined)
+            )
+            yield* Effect.sleep(killAfter)
+            const stats = yield* emulator.faultStats
+            for (const i of batch) {
+              const arrived = (stats[i]?.matched ?? 0) > 0
+              const created = (yield* emulator.executions(ids[i])) > 0
+              phases[created ? "created" : arrived ? "held" : "notArrived"]++
+            }
+            yield* kill9(runner)
+            runner = next
+          }
+          // a last runner resumes every run of the lane and reports each outcome
+          runner.send("go")
+          yield* runner.waitFor("ready")
+          // as a client that resends its submit: a run killed before its start reached the engine starts now
+          for (const i of runs) runner.send({ await: `run-${i}`, fn: `post-${i}`, data: { run: `run-${i}` } })
+          const last = runner
+          yield* Cdf.until(
+            "every run to end",
+            Effect.sync(() => last.lines.filter((l) => l.startsWith("result ")).length >= runs.length || undefined),
+            180_000
+          )
+          return last.lines.filter((l) => l.startsWith("result ")).map(decodeResult)
+        })
+      const results = (yield* Effect.forEach(Array.from({ length: LANES }, (_, l) => l), lane, {
+        concurrency: "unbounded"
+      })).flat()
+      const stats = yield* emulator.faultStats
+      const split = { completed: 0, unknownNoCall: 0, unknownWithCall: 0, duplicates: 0, resent: 0 }
       for (let i = 0; i < KILL_RUNS; i++) {
         const result = results.find((r) => r.key === `run-${i}`)
         assert.isDefined(result)
@@ -137,24 +169,24 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
         const executions = yield* emulator.executions(ids[i])
         const calls = yield* Cdf.callsByRun(ids[i])
         if (executions > 1 || calls.length > 1) split.duplicates++
+        if ((stats[i]?.matched ?? 0) > 1) split.resent++
         if (result.outcome === "Completed") {
           split.completed++
           assert.deepStrictEqual(result.response, { run: `run-${i}` })
           assert.strictEqual(result.callId, calls[0]?.callId)
         } else {
-          assert.strictEqual(result.outcome, "CallOutcomeUnknown", `run ${i}`)
+          assert.strictEqual(result.outcome, "CallOutcomeUnknown", `run ${i}: ${result.message ?? ""}`)
           if (calls.length === 0) split.unknownNoCall++
           else split.unknownWithCall++
         }
       }
       console.log(
-        `kill during the POST, ${KILL_RUNS} runs: ${JSON.stringify(split)}; kills ${
-          Math.round((killed - started) / 1000)
-        } s (start-up ${Math.round(phases.ready / 1000)} s, to the POST ${
-          Math.round(phases.post / 1000)
-        } s), recovery ${Math.round((Date.now() - killed) / 1000)} s`
+        `kill during the POST, ${KILL_RUNS} runs (${LANES} lanes, ${PER_KILL} runs a kill): ${
+          JSON.stringify(split)
+        }; ` +
+          `at the kill ${JSON.stringify(phases)}; ${Math.round((Date.now() - started) / 1000)} s`
       )
       assert.strictEqual(split.duplicates, 0)
       assert.strictEqual(split.completed + split.unknownNoCall + split.unknownWithCall, KILL_RUNS)
-    }), 600_000)
+    }), 300_000)
 })

@@ -34,7 +34,7 @@ const loadDurable = Effect.promise(async () => ({
 }))
 
 const worker = Command.make("worker", {
-  db: Options.file("db").pipe(Options.withDescription("The SQLite file of the durable engine")),
+  db: Options.text("db").pipe(Options.withDescription("The SQLite file of the durable engine (created if missing)")),
   start: Options.integer("start").pipe(
     Options.withDescription("Start this many durable calls (keys durable-demo-0...), then keep running"),
     Options.optional
@@ -43,9 +43,12 @@ const worker = Command.make("worker", {
     Options.withDescription("Wait for the durable calls durable-demo-0... and exit when all ended"),
     Options.optional
   ),
-  function: Options.text("function").pipe(Options.withDefault("durable-demo")),
+  function: Options.text("function").pipe(
+    Options.withDescription("The external id of the function to call; default durable-demo"),
+    Options.withDefault("durable-demo")
+  ),
   sleep: Options.integer("sleep").pipe(
-    Options.withDescription("How long each call runs (ms)"),
+    Options.withDescription("How long each call runs, in ms; default 4000"),
     Options.withDefault(4000)
   )
 }, (args) =>
@@ -76,7 +79,9 @@ const worker = Command.make("worker", {
         yield* Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) =>
           CallWorkflow.call(args.function, {}, { key: keyOf(i) }).pipe(
             Effect.flatMap((done) =>
-              out.line(`finished ${keyOf(i)} call ${done.call.id} ${done.call.status} ${JSON.stringify(done.response)}`)
+              out.line(
+                `finished ${keyOf(i)}: call ${done.call.id} ${done.call.status} ${JSON.stringify(done.response)}`
+              )
             ),
             Effect.catchAll((error) =>
               out.line(`ended ${keyOf(i)} ${error._tag}: ${error.message}`)
@@ -103,9 +108,12 @@ const follow = (child: ChildProcess, onLine: (line: string) => void) => {
 
 const demo = Command.make("demo", {
   json: Common.options.json,
-  calls: Options.integer("calls").pipe(Options.withDescription("How many durable calls"), Options.withDefault(10)),
+  calls: Options.integer("calls").pipe(
+    Options.withDescription("How many durable calls, 1..200; default 10"),
+    Options.withDefault(10)
+  ),
   sleep: Options.integer("sleep").pipe(
-    Options.withDescription("How long each call runs (ms)"),
+    Options.withDescription("How long each call runs, in ms (100..60000); default 4000"),
     Options.withDefault(4000)
   )
 }, (args) =>
@@ -114,6 +122,7 @@ const demo = Command.make("demo", {
     Effect.gen(function*() {
       const out = yield* Output
       if (args.calls < 1 || args.calls > 200) return yield* new UsageError({ message: "--calls is 1..200" })
+      if (args.sleep < 100 || args.sleep > 60_000) return yield* new UsageError({ message: "--sleep is 100..60000" })
       const say = (text = "") => (out.json ? Effect.void : out.line(text))
       const dir = yield* Effect.acquireRelease(
         Effect.sync(() => fs.mkdtempSync(nodePath.join(os.tmpdir(), "cdf-fn-durable-"))),
@@ -129,7 +138,7 @@ const demo = Command.make("demo", {
           source: { files: { "handler.js": HANDLER } }
         })
         yield* say(
-          `${out.style.bold("1.")} Emulator at ${emulator.baseUrl}; deployed durable-demo (function ${fn.id}).`
+          `${out.style.bold("1.")} Emulator at ${emulator.baseUrl};\n   deployed durable-demo (function ${fn.id}).`
         )
         const env = {
           ...process.env,
@@ -158,7 +167,7 @@ const demo = Command.make("demo", {
         yield* say(
           `${
             out.style.bold("2.")
-          } Worker ${first.pid} (SQLite ${db}) started ${args.calls} durable calls; all ${args.calls} run on the emulator after ${
+          } Worker ${first.pid} started ${args.calls} durable calls (SQLite ${db});\n   all ${args.calls} run on the emulator after ${
             seconds(Date.now() - startedAt)
           }.`
         )
@@ -184,7 +193,7 @@ const demo = Command.make("demo", {
         yield* say(
           `${out.style.bold("5.")} ${completed}/${args.calls} calls completed ${
             seconds(Date.now() - restartedAt)
-          } after the restart; the emulator ran the function ${executions} times: ${
+          } after the restart;\n   the emulator ran the function ${executions} times: ${
             executions === args.calls ? out.style.green("each call exactly once") : out.style.red("NOT once per call")
           }.`
         )

@@ -2,7 +2,8 @@
  * A durable runner in a child process, for the kill tests: the engine on the storage named by the
  * environment, the ready `CallWorkflow`, and the CDF services against the emulator. Reads commands on
  * stdin, one JSON object a line: `{start: {key, fn, data}}` starts a durable call and prints
- * `started <key>`; `{await: key}` waits for it and prints `result <json>`. Prints `ready` once the
+ * `started <key>`; `{await: key, fn?, data?}` waits for it (starting it when it is not there yet) and prints
+ * `result <json>`. Prints `ready` once the
  * runner is up (it resumes the workflows it finds by itself). With `DURABLE_WAIT_GO` set it loads, then
  * waits for a `go` line before it opens the storage.
  */
@@ -51,6 +52,8 @@ const main = Effect.gen(function*() {
       const command = JSON.parse(line) as {
         start?: { key: string; fn: string; data: Record<string, unknown> }
         await?: string
+        fn?: string
+        data?: Record<string, unknown>
       }
       if (command.start !== undefined) {
         const { data, fn, key } = command.start
@@ -59,7 +62,8 @@ const main = Effect.gen(function*() {
       if (command.await !== undefined) {
         const key = command.await
         return Effect.fork(
-          CallWorkflow.call("unused", {}, { key }).pipe(
+          // with its function and data, a call whose start never reached the engine is started now
+          CallWorkflow.call(command.fn ?? "unused", command.data ?? {}, { key }).pipe(
             Effect.match({
               onFailure: (error) => ({ key, outcome: error._tag, message: error.message }),
               onSuccess: (done) => ({ key, outcome: "Completed", callId: done.call.id, response: done.response })
