@@ -165,14 +165,12 @@ const demo = Command.make("demo", {
         const startedAt = Date.now()
         yield* waitUntil(() => Effect.map(emulator.executions(fn.id), (n) => n >= args.calls), 60_000)
         yield* say(
-          `${
-            out.style.bold("2.")
-          } Worker ${first.pid} started ${args.calls} durable calls (SQLite ${db});\n   all ${args.calls} run on the emulator after ${
+          `${out.style.bold("2.")} Worker ${first.pid} started ${args.calls} durable calls; all ${args.calls} run ${
             seconds(Date.now() - startedAt)
-          }.`
+          } later.\n   Its SQLite file: ${db}`
         )
-        // a moment for the worker to store the call ids it was answered: a crash between a POST's answer and
-        // its record leaves calls that cannot be told apart (they end CallOutcomeUnknown; see the docs)
+        // a moment for the worker to store the call ids it was answered: several calls of one function whose
+        // answers were not stored yet cannot be told apart (they end CallOutcomeUnknown; see the docs)
         yield* Effect.sleep("1 second")
         first.kill("SIGKILL")
         yield* Effect.promise(() => new Promise((resolve) => first.once("exit", resolve)))
