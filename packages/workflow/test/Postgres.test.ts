@@ -6,24 +6,15 @@
 import { Emulator } from "@effect-cdf/emulator"
 import { Testing } from "@effect-cdf/testing"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import { CallWorkflow, Retention } from "../src/index.js"
 import * as Postgres from "../src/Postgres.js"
 import * as Cdf from "./support/cdf.js"
-import { bundle, kill9, spawnRunner } from "./support/child.js"
+import { bundle, decodeResult, kill9, spawnRunner } from "./support/child.js"
 import * as Pg from "./support/postgres.js"
 
 const CALLS = 200
 const SLEEP = 4_000
-
-const Result = Schema.parseJson(Schema.Struct({
-  key: Schema.String,
-  outcome: Schema.String,
-  callId: Schema.optional(Schema.Number),
-  message: Schema.optional(Schema.String),
-  response: Schema.optional(Schema.Unknown)
-}))
-const decodeResult = (line: string) => Schema.decodeUnknownSync(Result)(line.slice("result ".length))
 
 const Live = Cdf.layer({ limits: { maxRunningCallsPerFunction: 400, maxRunningCallsPerProject: 400 } })
 

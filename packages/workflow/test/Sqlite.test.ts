@@ -6,10 +6,10 @@
  */
 import { Emulator } from "@effect-cdf/emulator"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import * as path from "node:path"
 import * as Cdf from "./support/cdf.js"
-import { bundle, kill9, spawnRunner, tempDir } from "./support/child.js"
+import { bundle, decodeResult, kill9, spawnRunner, tempDir } from "./support/child.js"
 
 // at least 100 in CI; DURABLE_KILL_RUNS raises it for a longer soak
 const KILL_RUNS = Math.max(10, Number(process.env.DURABLE_KILL_RUNS ?? 100))
@@ -17,15 +17,6 @@ const POST_LATENCY = 150
 // the runs go in lanes at once (a SQLite file each), several runs in flight at each kill
 const LANES = 4
 const PER_KILL = 5
-
-const Result = Schema.parseJson(Schema.Struct({
-  key: Schema.String,
-  outcome: Schema.String,
-  callId: Schema.optional(Schema.Number),
-  message: Schema.optional(Schema.String),
-  response: Schema.optional(Schema.Unknown)
-}))
-const decodeResult = (line: string) => Schema.decodeUnknownSync(Result)(line.slice("result ".length))
 
 const Live = Cdf.layer({ limits: { maxFunctions: KILL_RUNS + 10 } })
 

@@ -1,5 +1,5 @@
 /** Child processes for the kill tests: the runner bundled once with esbuild, spawned with plain `node`. */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import * as esbuild from "esbuild"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -124,3 +124,14 @@ export const tempDir = (prefix: string) =>
     Effect.sync(() => fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), prefix))),
     (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
   )
+
+const Result = Schema.parseJson(Schema.Struct({
+  key: Schema.String,
+  outcome: Schema.String,
+  callId: Schema.optional(Schema.Number),
+  message: Schema.optional(Schema.String),
+  response: Schema.optional(Schema.Unknown)
+}))
+
+/** A runner's `result <json>` line: the outcome of one durable call. */
+export const decodeResult = (line: string) => Schema.decodeUnknownSync(Result)(line.slice("result ".length))
