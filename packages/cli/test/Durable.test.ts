@@ -4,14 +4,42 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { help } from "../src/Delegate.js"
 import { render } from "../src/Help.js"
 import { root } from "../src/Tree.js"
-import { cleanEnv, cli, doc } from "./support.js"
+import { BIN, cleanEnv, cli, doc } from "./support.js"
+
+const BUNDLE = path.resolve(path.dirname(BIN), "..", "dist", "cdf-fn")
+
+/** The bundle's modules that `bin.js` loads at start: its static imports, followed through. */
+const loadedAtStart = (): Array<string> => {
+  const seen = new Set<string>()
+  const queue = ["bin.js"]
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue
+    seen.add(file)
+    const text = fs.readFileSync(path.join(BUNDLE, file), "utf8")
+    for (const match of text.matchAll(/(?:^|[;\n])\s*import\s*(?:[^"';]*?from\s*)?"\.\/([^"]+)"/g)) queue.push(match[1])
+  }
+  return [...seen]
+}
 
 describe("cdf-fn durable", () => {
   it("is listed by cdf-fn --help", () => {
     expect(render(root, [], root)).toMatch(/^ {2}durable {2,}Durable calls/m)
+  })
+
+  it("the workflow engine is not among the modules cdf-fn loads at start (only `durable` loads it)", () => {
+    const files = loadedAtStart()
+    expect(files).toContain("bin.js")
+    const everything = fs.readdirSync(BUNDLE).filter((file) => file.endsWith(".js"))
+    const withEngine = everything.filter((file) =>
+      fs.readFileSync(path.join(BUNDLE, file), "utf8").includes("cdf_durable_calls")
+    )
+    expect(withEngine.length).toBeGreaterThan(0)
+    for (const file of withEngine) expect(files).not.toContain(file)
   })
 
   it("its help is plain text at 80 columns, with the options of each command", () => {
