@@ -1,7 +1,8 @@
 /**
  * Durable calls of Cognite Functions, to compose inside your own `Workflow.make` bodies: one call, a
- * sequence, a fan-out. Each call is one activity: it records its intent in the `CallLedger` before it
- * sends `POST .../call` once (a re-run finds the call there, or reconciles, and never sends again), then
+ * sequence, a fan-out. Each call is one activity: it records the send (its time and the session made for
+ * it) in the `CallLedger` before `POST .../call` leaves (a re-run finds the call there, or reconciles on
+ * the session's evidence, and sends again only when that proves the call was not created), then
  * polls in memory until the call ends. Only waits longer than `roundFor` sleep durably between rounds,
  * each further round an activity of its own.
  *
@@ -121,7 +122,7 @@ const run = Effect.fnUntraced(function*<A, I>(
   let resumed: StartResult | undefined
   for (let round = 0;; round++) {
     // the first round starts the call too: one activity, a few rows per call. A re-run of it finds the
-    // call in the ledger (or reconciles); it never sends the POST again
+    // call in the ledger (or reconciles); it sends the POST again only once it is proven not created
     const result = yield* Activity.make({
       name: `cdf-call/${name}/${round}`,
       success: RoundSchema,

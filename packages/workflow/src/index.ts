@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 
-/** The ledger of logical calls: intents and the call ids they own. */
+/** The ledger of logical calls: their sends (time, session) and the call ids they own. */
 export * as CallLedger from "./CallLedger.js"
 /** The ready workflow for one durable call. */
 export * as CallWorkflow from "./CallWorkflow.js"
