@@ -195,6 +195,24 @@ describe("a re-run of the start never sends a second POST blindly", () => {
       assert.strictEqual(session?.status, "REVOKED")
     }).pipe(Effect.provide(TestLive)))
 
+  it.effect("not created, but an unowned call of the function started since: not sent again, unknown", () =>
+    Effect.gen(function*() {
+      const sessions = yield* Sessions.Sessions
+      const issued = yield* sessions.issue()
+      const fn = yield* functionId
+      yield* recordSending("k9", {
+        functionId: fn.id,
+        sentAt: yield* Clock.currentTimeMillis,
+        sessionId: Option.getOrUndefined(issued.sessionId)
+      })
+      // a call no durable call owns (a lost request bound between the session's read and its revoke looks so)
+      yield* (yield* earlier).start("double", { x: 1 })
+      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 4 }, { key: "k9" })))
+      assert.strictEqual(error._tag, "CallOutcomeUnknown")
+      if (error._tag === "CallOutcomeUnknown") assert.include(error.reason, "it could be this one")
+      assert.strictEqual((yield* executions).length, 1)
+    }).pipe(Effect.provide(TestLive)))
+
   it.effect("an intent with no session of its own proves nothing: CallOutcomeUnknown, no call", () =>
     Effect.gen(function*() {
       const fn = yield* functionId

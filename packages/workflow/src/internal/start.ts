@@ -9,7 +9,7 @@ import { FunctionCall } from "@effect-cdf/core"
 import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
 import { Calls } from "@effect-cdf/functions"
 import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Chunk, Clock, Duration, Effect, Option, Stream } from "effect"
 import type { Entry } from "../CallLedger.js"
 import { CallLedger } from "../CallLedger.js"
 
@@ -104,6 +104,37 @@ const adopt = Effect.fnUntraced(function*(config: StartConfig, call: FunctionCal
 })
 
 /**
+ * Before a POST is sent again after `NotCreated`: the session was seen unused and then revoked, but a lost
+ * request held by the server could have bound it between those two reads. Any call of the function that
+ * started since the send, is not scheduled and that no logical call owns could be that one: then nothing
+ * is sent again (the outcome stays unknown) rather than risking a second execution.
+ */
+const noStrayCall = Effect.fnUntraced(function*(config: StartConfig, fn: FunctionRef, error: CallOutcomeUnknown) {
+  const calls = yield* Calls.Calls
+  const since = Math.max(0, error.sentAt - Duration.toMillis(config.reconcileWindow))
+  const owned = yield* ownedNear(error.sentAt, config.reconcileWindow)
+  const listed = yield* calls.list(fn, { filter: { startTime: { min: since } }, limit: 1000 }).pipe(
+    Stream.filter((call) => call.scheduleId === undefined && !owned.has(call.id)),
+    Stream.take(1),
+    Stream.runCollect,
+    Effect.either
+  )
+  if (listed._tag === "Left") {
+    return yield* giveUp(config, {
+      sentAt: error.sentAt,
+      reason: `its session was never used, but listing the calls failed (${listed.left._tag})`
+    })
+  }
+  if (Chunk.isNonEmpty(listed.right)) {
+    return yield* giveUp(config, {
+      sentAt: error.sentAt,
+      reason: `its session was seen unused and is revoked, but call ${Chunk.headNonEmpty(listed.right).id} of the ` +
+        "function started since and no durable call owns it: it could be this one"
+    })
+  }
+})
+
+/**
  * An intent without its call id (an earlier run died after the POST may have left): `Calls.reconcile` with
  * the recorded send. `NotCreated` clears the row (a new POST may go); anything but a call found gives up.
  */
@@ -119,7 +150,10 @@ const reconcileIntent = Effect.fnUntraced(function*(config: StartConfig, entry: 
   if (found._tag === "Right") return Option.some(yield* adopt(config, found.right, entry.sentAt))
   const error = found.left
   if (error._tag === "CallOutcomeUnknown") {
-    if (error.evidence === "NotCreated" && (yield* ledger.clear(config.key, entry.sentAt))) return Option.none()
+    if (error.evidence === "NotCreated") {
+      yield* noStrayCall(config, Option.getOrElse(entry.functionId, () => config.fn), error)
+      if (yield* ledger.clear(config.key, entry.sentAt)) return Option.none()
+    }
     return yield* giveUp(config, error)
   }
   return yield* giveUp(config, {
@@ -171,7 +205,10 @@ const sendOnce = Effect.fnUntraced(function*(config: StartConfig, runId: string)
   const error = posted.left
   if (error._tag === "CallOutcomeUnknown") {
     // `Calls.start` reconciled the lost answer already, excluding the calls the ledger owns
-    if (error.evidence === "NotCreated" && (yield* ledger.clear(config.key, error.sentAt))) return Option.none()
+    if (error.evidence === "NotCreated") {
+      yield* noStrayCall(config, error.functionId ?? config.fn, error)
+      if (yield* ledger.clear(config.key, error.sentAt)) return Option.none()
+    }
     return yield* giveUp(config, error)
   }
   // the POST was answered with an error (or never left): no call exists
