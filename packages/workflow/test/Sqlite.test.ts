@@ -152,6 +152,7 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
         concurrency: "unbounded"
       })).flat()
       const stats = yield* emulator.faultStats
+      const reasons: Array<string> = []
       const split = { completed: 0, unknownNoCall: 0, unknownWithCall: 0, duplicates: 0, resent: 0 }
       for (let i = 0; i < KILL_RUNS; i++) {
         const result = results.find((r) => r.key === `run-${i}`)
@@ -167,6 +168,7 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
           assert.strictEqual(result.callId, calls[0]?.callId)
         } else {
           assert.strictEqual(result.outcome, "CallOutcomeUnknown", `run ${i}: ${result.message ?? ""}`)
+          reasons.push(`run ${i}: ${result.message ?? ""}`)
           if (calls.length === 0) split.unknownNoCall++
           else split.unknownWithCall++
         }
@@ -175,7 +177,8 @@ layer(Live, { timeout: 600_000, excludeTestServices: true })("SQLite storage in 
         `kill during the POST, ${KILL_RUNS} runs (${LANES} lanes, ${PER_KILL} runs a kill): ${
           JSON.stringify(split)
         }; ` +
-          `at the kill ${JSON.stringify(phases)}; ${Math.round((Date.now() - started) / 1000)} s`
+          `at the kill ${JSON.stringify(phases)}; ${Math.round((Date.now() - started) / 1000)} s` +
+          reasons.map((reason) => `\n  ${reason}`).join("")
       )
       assert.strictEqual(split.duplicates, 0)
       assert.strictEqual(split.completed + split.unknownNoCall + split.unknownWithCall, KILL_RUNS)
