@@ -9,6 +9,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as os from "node:os"
+import { arg } from "../args.mjs"
 
 // undici and fflate belong to the emulator package, not to the workspace root: resolve them from there.
 const require = createRequire(new URL("../../packages/emulator/package.json", import.meta.url))
@@ -16,10 +17,6 @@ const { Agent, request } = require("undici")
 const { zipSync } = require("fflate")
 const BIN = new URL("../../packages/emulator/dist/bin.js", import.meta.url).pathname
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
 const CALLS = arg("calls", 2000)
 const PYTHON_CALLS = arg("python-calls", 500)
 const CONCURRENCY = arg("concurrency", 20)

@@ -7,11 +7,8 @@ import { Effect, Layer, Redacted } from "effect"
 import * as http from "node:http"
 import { Calls, CogniteFunctions } from "../../packages/functions/dist/index.js"
 import { Auth } from "../../packages/http/dist/index.js"
+import { arg } from "../args.mjs"
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
 const CALLS = arg("calls", 1000)
 const RUN = arg("run", 20_000)
 const LIMIT = arg("limit", 100)

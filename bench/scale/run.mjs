@@ -9,6 +9,7 @@ import { Effect, Layer, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
 import * as os from "node:os"
 import { createInterface } from "node:readline"
+import * as v8 from "node:v8"
 import { Calls, CogniteFunctions, Functions } from "../../packages/functions/dist/index.js"
 import { Auth } from "../../packages/http/dist/index.js"
 
@@ -118,6 +119,13 @@ const fanOut = async () => {
           const median = (key) => [...samples.map((s) => s[key])].sort((a, b) => a - b)[1]
           return { rss: median("rss"), heap: median("heap") }
         })
+        // SCALE_SNAPSHOT=dir: a heap snapshot 6 s in, to see what the waiting calls hold
+        if (process.env.SCALE_SNAPSHOT !== undefined) {
+          setTimeout(
+            () => v8.writeHeapSnapshot(`${process.env.SCALE_SNAPSHOT}/scale-${Date.now()}.heapsnapshot`),
+            6_000
+          )
+        }
         const cpu0 = process.cpuUsage()
         const { peak, value: results } = yield* Effect.promise(() => peakRss(run))
         const cpu = process.cpuUsage(cpu0)

@@ -9,6 +9,11 @@ export default mergeConfig(
       // the end-to-end tests run the built `cdf-fn`: build it first when it is missing or stale
       globalSetup: ["./test/globalSetup.ts"],
       testTimeout: 120_000,
+      // the end-to-end tests mostly wait on child processes and the emulator: run them all at once, not 5
+      maxConcurrency: 64,
+      // and the end-to-end files side by side (vitest runs one at a time on 2 cores): they wait more than they compute
+      maxWorkers: 2,
+      minWorkers: 1,
       hookTimeout: 120_000
     }
   })

@@ -62,7 +62,7 @@ const optionText = (spec: OptionSpec): string => {
     ? spec.default === undefined ? "" : ` (default ${spec.default})`
     : ""
   const choices = spec.kind === "choice" ? `: ${spec.choices.join(", ")}` : ""
-  const required = spec.kind === "text" && spec.required === true ? " (required)" : ""
+  const required = (spec.kind === "text" || spec.kind === "integer") && spec.required === true ? " (required)" : ""
   return `${spec.description}${choices}${fallback}${required}`
 }
 

@@ -7,9 +7,9 @@
  *
  * @since 0.1.0
  */
-import type { CallFailed, DeployFailed } from "@effect-cdf/core/Errors"
+import type { CallFailed, CallOutcomeUnknown, DeployFailed } from "@effect-cdf/core/Errors"
 import { CdfError } from "@effect-cdf/core/Errors"
-import { ConfigError, Context, Data, Effect, Either, Layer, Schema } from "effect"
+import { ConfigError, Context, Data, Effect, Either, FiberRef, HashMap, Layer, Schema } from "effect"
 
 /** Success. */
 export const EXIT_OK = 0
@@ -21,6 +21,25 @@ export const EXIT_USAGE = 2
 export const EXIT_API = 3
 /** Interrupted (Ctrl-C), as shells report SIGINT. */
 export const EXIT_INTERRUPTED = 130
+
+/**
+ * Set while a command prints its own hint on Ctrl-C (the call id and `cdf-fn await`, or the send and
+ * `cdf-fn calls reconcile`): the SDK's Warning saying the same in its API's words is then not printed.
+ */
+export const HINTS_INTERRUPTS: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake(false)
+
+/**
+ * Whether a log is the SDK's own note of an interrupted call (`Calls.await(...)` / `Calls.reconcile(...)`
+ * to find it): a Warning that begins "interrupted while" and carries the call's `startedAt` or `sentAt`.
+ */
+export const isInterruptNote = (
+  message: unknown,
+  annotations: HashMap.HashMap<string, unknown>
+): boolean => {
+  const first = Array.isArray(message) ? message[0] : message
+  return typeof first === "string" && first.startsWith("interrupted while") &&
+    (HashMap.has(annotations, "sentAt") || HashMap.has(annotations, "startedAt"))
+}
 
 /** Bad usage the CLI found itself: bad JSON in `--data`, a bad duration, a missing folder. */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
@@ -242,7 +261,9 @@ export const report = (error: CliError, style: Styles): Report => {
         code: EXIT_FAILED,
         lines: [
           head(`PollDeadlineExceeded: ${error.message}`),
-          `  resume waiting with: ${resumeCommand(error.handle.functionId, error.handle.callId)}`
+          `  resume waiting with: ${
+            resumeCommand(error.handle.functionId, error.handle.callId, error.handle.startedAt)
+          }`
         ],
         json: { ...cdfJson(error), message: error.message }
       }
@@ -286,8 +307,13 @@ export const report = (error: CliError, style: Styles): Report => {
         ],
         json: { ...cdfJson(error), message: error.message }
       }
-    case "TransportError":
     case "CallOutcomeUnknown":
+      return {
+        code: EXIT_API,
+        lines: [head(`CallOutcomeUnknown: ${error.message}`), ...evidenceLines(error)],
+        json: { ...cdfJson(error), message: error.message }
+      }
+    case "TransportError":
     case "AuthenticationFailed":
     case "UntrustedUrl":
       return {
@@ -323,8 +349,48 @@ export const configProblems = (error: ConfigError.ConfigError): Array<string> =>
   return seen
 }
 
-/** The command that resumes waiting on a call. */
-export const resumeCommand = (functionId: number, callId: number): string => `cdf-fn await ${functionId} ${callId}`
+/** The command that resumes waiting on a call (`--started-at` keeps the handle whole). */
+export const resumeCommand = (functionId: number, callId: number, startedAt?: number): string =>
+  `cdf-fn await ${functionId} ${callId}${startedAt === undefined ? "" : ` --started-at ${startedAt}`}`
+
+/** The command that finds the call a send that was cut off may have created. */
+export const reconcileCommand = (functionId: number, sentAt: number, sessionId?: number): string =>
+  `cdf-fn calls reconcile ${functionId} --sent-at ${sentAt}${
+    sessionId === undefined ? "" : ` --session-id ${sessionId}`
+  }`
+
+/** What a `CallOutcomeUnknown` proves, for a person: whether calling again is safe, or which calls to look at. */
+export const evidenceLines = (error: CallOutcomeUnknown): Array<string> => {
+  const fn = error.functionId
+  const candidates = error.candidates ?? []
+  const sent = `  sent at ${error.sentAt} (${timestamp(error.sentAt)})${
+    error.sessionId === undefined ? "" : `, session ${error.sessionId}`
+  }`
+  const look = fn === undefined || candidates.length === 0
+    ? []
+    : [`  candidate calls: ${candidates.join(", ")} (look at one with: cdf-fn calls get ${fn} ${candidates[0]})`]
+  switch (error.evidence) {
+    case "NotCreated":
+      return [
+        sent,
+        "  evidence: NotCreated: the call was not created (its session was never used and is now revoked); " +
+        "calling again is safe"
+      ]
+    case "Created":
+      return [
+        sent,
+        "  evidence: Created: the call was created, but it cannot be told apart from other calls started then",
+        ...look
+      ]
+    default:
+      return [
+        sent,
+        "  evidence: None: nothing proves whether the call was created; do not call again before checking",
+        ...look,
+        ...(fn === undefined ? [] : [`  the calls started since: cdf-fn calls list ${fn}`])
+      ]
+  }
+}
 
 /** Prints an error (stderr, and stdout as `{"error": ...}` with `--json`) and ends the command with its code. */
 export const fail = (error: CliError): Effect.Effect<never, Exit, Output> =>

@@ -151,7 +151,7 @@ const parseLeaf = (root: Root, path: ReadonlyArray<string>, leaf: Leaf, rest: Re
   }
   for (const [key, spec] of Object.entries(leaf.options)) {
     if (key in values) continue
-    if (spec.kind === "text" && spec.required === true) {
+    if ((spec.kind === "text" || spec.kind === "integer") && spec.required === true) {
       return usage(`${command} needs --${flagName(key)} ${spec.placeholder}`, undefined, usageHint(command))
     }
     values[key] = spec.kind === "boolean" ? false : spec.kind === "choice" ? undefined : spec.default

@@ -5,8 +5,27 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit, Logger, LogLevel } from "effect"
-import { Exit as CommandExit, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "./Output.js"
+import { Cause, Effect, Exit, FiberRefs, Logger, LogLevel } from "effect"
+import {
+  Exit as CommandExit,
+  EXIT_FAILED,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  HINTS_INTERRUPTS,
+  isInterruptNote
+} from "./Output.js"
+
+/**
+ * The SDK's logs on stderr, without its note of an interrupted call where the command prints its own hint
+ * (the same facts as a `cdf-fn` command line, not twice).
+ */
+export const logger: Logger.Logger<unknown, void> = Logger.prettyLogger({ stderr: true, colors: false }).pipe(
+  (pretty) =>
+    Logger.make((options) => {
+      const hinted = FiberRefs.getOrDefault(options.context, HINTS_INTERRUPTS)
+      if (!(hinted && isInterruptNote(options.message, options.annotations))) pretty.log(options)
+    })
+)
 
 /** The exit code of a command's effect; the SDK's warnings go to stderr, so stdout stays the output. */
 export const exitCode = (command: Effect.Effect<void, unknown>): Effect.Effect<number> =>
@@ -21,7 +40,7 @@ export const exitCode = (command: Effect.Effect<void, unknown>): Effect.Effect<n
         return EXIT_FAILED
       })
     ),
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: false }))),
+    Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
     Logger.withMinimumLogLevel(LogLevel.Warning)
   )
 

@@ -22,6 +22,7 @@ export type OptionSpec =
     readonly placeholder: string
     readonly description: string
     readonly default?: number | undefined
+    readonly required?: boolean | undefined
   }
   | {
     readonly kind: "choice"
@@ -83,6 +84,7 @@ export interface Root {
 
 type OptionValue<S> = S extends { readonly kind: "boolean" } ? boolean
   : S extends { readonly kind: "integer"; readonly default: number } ? number
+  : S extends { readonly kind: "integer"; readonly required: true } ? number
   : S extends { readonly kind: "integer" } ? number | undefined
   : S extends { readonly kind: "choice"; readonly choices: ReadonlyArray<infer C> } ? C | undefined
   : S extends { readonly kind: "text"; readonly default: string } ? string
@@ -116,6 +118,10 @@ export const requiredText = (placeholder: string, description: string) =>
 /** An option with an integer value. */
 export const integer = (placeholder: string, description: string) =>
   ({ kind: "integer", placeholder, description }) as const
+
+/** An option with an integer value that must be given. */
+export const requiredInteger = (placeholder: string, description: string) =>
+  ({ kind: "integer", placeholder, description, required: true }) as const
 
 /** An option with an integer value, `fallback` when it is not given. */
 export const integerOr = (placeholder: string, description: string, fallback: number) =>

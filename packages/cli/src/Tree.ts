@@ -5,7 +5,19 @@
  * @since 0.1.0
  */
 import type { Runner } from "./Spec.js"
-import { arg, args, choice, flag, group, integer, integerOr, leaf, requiredText, text } from "./Spec.js"
+import {
+  arg,
+  args,
+  choice,
+  flag,
+  group,
+  integer,
+  integerOr,
+  leaf,
+  requiredInteger,
+  requiredText,
+  text
+} from "./Spec.js"
 
 /** The CLI's version. */
 export const VERSION = "0.1.0"
@@ -41,19 +53,28 @@ export const functionsDeploy = leaf({
   name: "deploy",
   summary: "Zip a folder, upload it, create the function and wait until it is Ready",
   details: [
-    "A folder with handler.py deploys as a Python function; on the emulator a folder with only handler.js " +
-    "deploys as a JavaScript function. The stages go to stderr."
+    "The folder is a Python function as CDF runs it: handler.py (or --function-path) defining handle, and " +
+    "any requirements.txt. The stages go to stderr.",
+    "Deploying is idempotent: the same folder and settings again is `unchanged` and sends nothing. A " +
+    "changed function with the same external id is an error (exit 3) unless --replace is given."
   ],
   options: {
     name: text("NAME", "The function's name; default the folder's name"),
     externalId: text("ID", "The function's external id; default its name"),
     runtime: choice("RUNTIME", RUNTIMES, "The Python runtime, CDF's default py313"),
     functionPath: text("PATH", "The handler's path inside the folder; default handler.py"),
-    description: text("TEXT", "The function's description")
+    description: text("TEXT", "The function's description"),
+    replace: flag(
+      "Replace the function if its code or settings changed: built first under a temporary external id, " +
+        "the old one kept if that build fails, schedules recreated with fresh nonces"
+    )
   },
   common,
-  args: { folder: arg("folder", "The folder with the handler") },
-  examples: ["cdf-fn functions deploy ./my-function --external-id my-function"]
+  args: { folder: arg("folder", "The folder with handler.py") },
+  examples: [
+    "cdf-fn functions deploy ./my-function --external-id my-function",
+    "cdf-fn functions deploy ./my-function --external-id my-function --replace"
+  ]
 })
 export const functionsDelete = leaf({
   name: "delete",
@@ -69,7 +90,11 @@ export const functionsActivate = leaf({ name: "activate", summary: "Ask for Func
 export const call = leaf({
   name: "call",
   summary: "Call a function and wait for its response",
-  details: ["stdout gets the response (JSON). Ctrl-C stops waiting, not the call, and prints how to resume."],
+  details: [
+    "stdout gets the response (JSON). Ctrl-C stops waiting, not the call, and prints how to resume it; " +
+    "Ctrl-C while the call is being sent prints when it was sent and the `calls reconcile` command that " +
+    "finds it."
+  ],
   options: {
     data: text("JSON", "The call's data: a JSON object, or @file.json"),
     noWait: flag("Start the call and print its id; do not wait"),
@@ -83,7 +108,7 @@ export const await_ = leaf({
   name: "await",
   summary: "Resume waiting on a call started earlier",
   options: {
-    startedAt: integer("EPOCH_MS", "When the call was sent, as `call --no-wait` prints it"),
+    startedAt: integer("EPOCH_MS", "When the call was sent, as `call` prints it"),
     timeout
   },
   common,
@@ -115,6 +140,25 @@ export const callsLogs = leaf({
   options: { follow: flag("Print new lines as the call prints them, until it ends", "f") },
   common,
   args: callArgs
+})
+
+export const callsReconcile = leaf({
+  name: "reconcile",
+  summary: "Find the call a send that was cut off may have created",
+  details: [
+    "When `cdf-fn call` was interrupted (or lost its answer) while the call was being sent, it prints the " +
+    "send's time and session: this finds the call on evidence only, from the status of the session made " +
+    "for that call alone. It prints the call, or says what is known: not created (safe to call again), " +
+    "created (the candidate calls), or nothing (without a session id)."
+  ],
+  options: {
+    sentAt: requiredInteger("EPOCH_MS", "When the call was sent, as `call` printed it"),
+    sessionId: integer("ID", "The session made for that call, as `call` printed it"),
+    window: text("DURATION", "Clock skew allowed around the send, e.g. 30s; default 30s")
+  },
+  common,
+  args: { fn: arg("function", FN) },
+  examples: ["cdf-fn calls reconcile my-function --sent-at 1764612345678 --session-id 4242"]
 })
 
 /** `schedules ...`. */
@@ -186,11 +230,12 @@ export const root = {
     ]),
     call,
     await_,
-    group("calls", "Inspect a function's calls: list, status, response, logs", [
+    group("calls", "Inspect a function's calls: list, status, response, logs, reconcile", [
       callsList,
       callsGet,
       callsResponse,
-      callsLogs
+      callsLogs,
+      callsReconcile
     ]),
     group("schedules", "Run functions on a cron: list, create, delete, input", [
       schedulesList,
@@ -228,6 +273,7 @@ export const load: Readonly<Record<string, () => Promise<Runner>>> = {
   "calls get": () => import("./commands/Calls.js").then((m) => m.get),
   "calls response": () => import("./commands/Calls.js").then((m) => m.response),
   "calls logs": () => import("./commands/Calls.js").then((m) => m.logs),
+  "calls reconcile": () => import("./commands/Calls.js").then((m) => m.reconcile),
   "schedules list": () => import("./commands/Schedules.js").then((m) => m.list),
   "schedules create": () => import("./commands/Schedules.js").then((m) => m.create),
   "schedules delete": () => import("./commands/Schedules.js").then((m) => m.delete_),

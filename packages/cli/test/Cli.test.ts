@@ -6,62 +6,40 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { TestEmulator } from "./support.js"
+import type { Fn, TestEmulator } from "./support.js"
 import {
   cleanEnv,
   cli,
-  eventually,
+  deployer,
   EXAMPLES,
   finished,
   functionFolder,
   json,
+  SLOW_PY,
   spawnCli,
-  startEmulator
+  startEmulator,
+  versioned
 } from "./support.js"
 
-const SLOW_JS = `export async function handle({ data }) {
-  const steps = typeof data.steps === "number" ? data.steps : 3
-  for (let i = 1; i <= steps; i++) {
-    console.log("step " + i)
-    await new Promise((resolve) => setTimeout(resolve, typeof data.delayMs === "number" ? data.delayMs : 300))
-  }
-  return { steps }
-}
+const APP_PY = `def handle(data):
+    if data.get("path") == "/missing":
+        return {"status_code": 404, "error_type": "NotFound", "message": "no such route"}
+    return {"status_code": 200, "data": {"method": data.get("method"), "path": data.get("path"), "body": data.get("body")}}
 `
-
-const APP_JS = `export function handle({ data }) {
-  if (data.path === "/missing") return { status_code: 404, error_type: "NotFound", message: "no such route" }
-  return { status_code: 200, data: { method: data.method, path: data.path, body: data.body ?? null } }
-}
-`
-
-interface Fn {
-  readonly id: number
-  readonly externalId: string
-  readonly status: string
-}
-
-const asFn = (value: unknown): Fn => value as Fn
 
 let emulator: TestEmulator
 let hello: Fn
 let slow: Fn
-/** The same slow handler, called only by the Ctrl-C test, so its running call is the one that test started. */
-let patient: Fn
 
 beforeAll(async () => {
   emulator = await startEmulator()
-  const deploy = async (folder: string, name: string) => {
-    const run = await cli(["functions", "deploy", folder, "--name", name, "--json"], emulator.env)
-    expect(run.code, run.stderr).toBe(0)
-    return asFn(json(run))
-  }
-  ;[hello, slow, patient] = await Promise.all([
+  const deploy = deployer(emulator.env)
+  const deployed = await Promise.all([
     deploy(path.join(EXAMPLES, "python-hello"), "hello"),
-    deploy(functionFolder("slow", { "handler.js": SLOW_JS }), "slow"),
-    deploy(functionFolder("patient", { "handler.js": SLOW_JS }), "patient"),
-    deploy(functionFolder("app", { "handler.js": APP_JS }), "app")
+    deploy(functionFolder("slow", { "handler.py": SLOW_PY }), "slow"),
+    deploy(functionFolder("app", { "handler.py": APP_PY }), "app")
   ])
+  ;[hello, slow] = deployed.map((d) => d.function)
 })
 
 afterAll(async () => {
@@ -80,24 +58,13 @@ describe.concurrent("cdf-fn functions", () => {
     expect(list.code).toBe(0)
     // other tests deploy into the same emulator meanwhile: look for this file's functions, not for an exact list
     const listed = new Map((json(list) as Array<Fn>).map((fn) => [fn.externalId, fn.id]))
-    for (const fn of [hello, slow, patient]) expect(listed.get(fn.externalId)).toBe(fn.id)
+    for (const fn of [hello, slow]) expect(listed.get(fn.externalId)).toBe(fn.id)
     expect(listed.has("app")).toBe(true)
     expect(json(byXid)).toMatchObject({ id: hello.id, name: "hello", functionPath: "handler.py" })
     expect(json(byId)).toMatchObject({ id: hello.id, externalId: "hello" })
     expect(human.stdout).toMatch(/^ID\s+EXTERNAL ID\s+NAME\s+STATUS/)
     // ids differ in length, so the column is padded: match the row, not a fixed number of spaces
     expect(human.stdout).toMatch(new RegExp(`^${hello.id}\\s+hello\\s+hello\\s+Ready`, "m"))
-  })
-
-  it("deploy narrates the stages on stderr and prints the function on stdout", async () => {
-    const run = await cli(
-      ["functions", "deploy", path.join(EXAMPLES, "js-hello"), "--external-id", "js-hello-2"],
-      emulator.env
-    )
-    expect(run.code, run.stderr).toBe(0)
-    expect(run.stderr).toContain("zipped")
-    expect(run.stderr).toContain("Ready")
-    expect(run.stdout).toMatch(/deployed js-hello \(function \d+\): .*Ready in/)
   })
 
   it("limits, status and activate", async () => {
@@ -112,8 +79,8 @@ describe.concurrent("cdf-fn functions", () => {
   })
 
   it("delete removes functions; an unknown id then exits 3 with the request id", async () => {
-    const folder = functionFolder("doomed", { "handler.js": "export const handle = () => 1\n" })
-    const deployed = asFn(json(await cli(["functions", "deploy", folder, "--json"], emulator.env)))
+    const folder = functionFolder("doomed", { "handler.py": versioned(1) })
+    const deployed = (await deployer(emulator.env)(folder, "doomed")).function
     const removed = await cli(["functions", "delete", String(deployed.id)], emulator.env)
     expect(removed.code, removed.stderr).toBe(0)
     const gone = await cli(["functions", "get", String(deployed.id)], emulator.env)
@@ -228,25 +195,6 @@ describe.concurrent("cdf-fn call and await", () => {
     expect(run.stderr).toMatch(/^error: PollDeadlineExceeded: Stopped waiting for call (\d+)/)
     expect(run.stderr).toMatch(new RegExp(`resume waiting with: cdf-fn await ${slow.id} \\d+`))
   })
-
-  it("Ctrl-C stops the wait cleanly: exit 130 and the command that resumes it", async () => {
-    const child = spawnCli(["call", "patient", "--data", "{\"steps\": 100, \"delayMs\": 200}"], emulator.env)
-    const done = finished(child)
-    const callId = await eventually(async () => {
-      const page = (await emulator.get(`/functions/${patient.id}/calls?limit=10`)) as {
-        items: Array<{ id: number; status: string }>
-      }
-      return page.items.find((c) => c.status === "Running")?.id
-    }, 60_000)
-    // the CLI is polling by now; give it a moment past its first poll
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    child.kill("SIGINT")
-    const run = await done
-    expect(run.code).toBe(130)
-    expect(run.stderr).toContain("interrupted: stopped waiting")
-    expect(run.stderr).toContain(`resume waiting with: cdf-fn await ${patient.id} ${callId}`)
-    expect(run.stderr).not.toContain("    at ")
-  })
 })
 
 describe.concurrent("cdf-fn calls", () => {
@@ -354,14 +302,14 @@ describe.concurrent("cdf-fn without COGNITE_*", () => {
   it("--data-dir keeps the embedded emulator's state between commands", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cdf-fn-state-"))
     const env = cleanEnv({ CDF_FN_DATA_DIR: dir })
-    const deployed = await cli(["functions", "deploy", path.join(EXAMPLES, "js-hello"), "--json"], env)
+    const deployed = await cli(["functions", "deploy", path.join(EXAMPLES, "python-hello"), "--json"], env)
     expect(deployed.code, deployed.stderr).toBe(0)
     const listed = await cli(["functions", "list", "--json"], env)
     expect(listed.code, listed.stderr).toBe(0)
-    expect((json(listed) as Array<Fn>).map((fn) => fn.externalId)).toEqual(["js-hello"])
+    expect((json(listed) as Array<Fn>).map((fn) => fn.externalId)).toEqual(["python-hello"])
     expect(listed.stderr).toContain(`(state kept in ${dir})`)
     // a restored function is Ready again before the command runs: a call works right after a restart
-    const called = await cli(["call", "js-hello", "--data", "{\"name\":\"Ada\"}", "--json"], env)
+    const called = await cli(["call", "python-hello", "--data", "{\"name\":\"Ada\"}", "--json"], env)
     expect(called.code, called.stderr).toBe(0)
     expect(JSON.stringify(json(called))).toContain("Hello, Ada!")
   })
@@ -382,10 +330,13 @@ describe.concurrent("cdf-fn without COGNITE_*", () => {
   })
 
   it("demo --json and --example", async () => {
-    const run = await cli(["demo", "--json", "--example", path.join(EXAMPLES, "js-hello")], cleanEnv())
+    const folder = functionFolder("greeter", {
+      "handler.py": fs.readFileSync(path.join(EXAMPLES, "python-hello", "handler.py"), "utf8")
+    })
+    const run = await cli(["demo", "--json", "--example", folder], cleanEnv())
     expect(run.code, run.stderr).toBe(0)
     expect(json(run)).toMatchObject({
-      function: { externalId: "js-hello", statuses: expect.arrayContaining(["Ready"]) },
+      function: { externalId: "greeter", statuses: expect.arrayContaining(["Ready"]) },
       call: { status: "Completed", response: { greeting: "Hello, Effect!", length: 14 } },
       failure: { error: { _tag: "CallFailed", reason: expect.stringContaining("name must be a non-empty string") } }
     })

@@ -3,6 +3,7 @@
  * process for it to talk to.
  */
 import { Emulator } from "@effect-cdf/emulator"
+import type { Effect } from "effect"
 import { ManagedRuntime, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -77,6 +78,8 @@ export interface TestEmulator {
   readonly env: Record<string, string>
   /** `GET` on the project's API with the dev token. */
   readonly get: (path: string) => Promise<unknown>
+  /** Runs `use` with the emulator's service (its faults, its counters). */
+  readonly use: <A>(use: (emulator: Emulator.Emulator.Service) => Effect.Effect<A>) => Promise<A>
   readonly stop: () => Promise<void>
 }
 
@@ -95,6 +98,7 @@ export const startEmulator = async (): Promise<TestEmulator> => {
       })
       return response.json()
     },
+    use: (use) => runtime.runPromise(use(emulator)),
     stop: () => runtime.dispose()
   }
 }
@@ -117,3 +121,45 @@ export const eventually = async <A>(check: () => Promise<A | undefined>, millis 
   }
   throw new Error("timed out waiting")
 }
+
+/** A Python handler that prints `step i` `steps` times, `delayMs` apart, and returns `{ steps }`. */
+export const SLOW_PY = `import time
+
+
+def handle(data):
+    steps = data.get("steps", 3) if isinstance(data, dict) else 3
+    delay = data.get("delayMs", 300) if isinstance(data, dict) else 300
+    for i in range(1, steps + 1):
+        print(f"step {i}", flush=True)
+        time.sleep(delay / 1000)
+    return {"steps": steps}
+`
+
+/** A Python handler answering its version: a change of `version` is a change of content. */
+export const versioned = (version: number): string => `def handle(data):\n    return {"version": ${version}}\n`
+
+/** A function as `--json` documents show it (the fields the tests read). */
+export interface Fn {
+  readonly id: number
+  readonly externalId: string
+  readonly status: string
+}
+
+/** The result of `functions deploy --json`. */
+export interface Deployed {
+  readonly outcome: "created" | "unchanged" | "replaced"
+  readonly function: Fn
+  readonly hash: string
+  readonly schedules: ReadonlyArray<{ readonly id: number; readonly functionId: number; readonly name: string }>
+}
+
+/** The result of `functions deploy --json`, as the tests read it. */
+export const deployedOf = (value: unknown): Deployed => value as Deployed
+
+/** Deploys a folder with `cdf-fn functions deploy --json` into `env`'s target; it must succeed. */
+export const deployer =
+  (env: Record<string, string>) => async (folder: string, name: string, ...more: Array<string>): Promise<Deployed> => {
+    const run = await cli(["functions", "deploy", folder, "--name", name, "--json", ...more], env)
+    if (run.code !== 0) throw new Error(`deploying ${name} exited ${run.code}: ${run.stderr}`)
+    return deployedOf(json(run))
+  }

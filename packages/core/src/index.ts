@@ -22,6 +22,8 @@ export * as FunctionSchedule from "./FunctionSchedule.js"
 export * as FunctionsLimits from "./FunctionsLimits.js"
 /** Identifiers. */
 export * as Ids from "./Ids.js"
+/** The OAuth2 token endpoint's responses. */
+export * as OAuth from "./OAuth.js"
 /** Request and response wrappers. */
 export * as Items from "./Items.js"
 /** Scrubbing secrets out of text, samples and errors built from server or user data. */

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import { OAuth } from "@effect-cdf/core"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, Either, Redacted } from "effect"
 import { type FaultAction, Faults } from "./Faults.js"
@@ -13,6 +14,7 @@ import { Connection, tooLarge } from "./internal/connection.js"
 import {
   ApiFailure,
   decodeContent,
+  encoded,
   envelopeText,
   failureResponse,
   jsonResponse,
@@ -197,16 +199,11 @@ export const make = (options: ServerOptions) =>
         const bytes = yield* readBody(request, MAX_TOKEN_REQUEST_BYTES)
         const form = new URLSearchParams(new TextDecoder().decode(bytes))
         return yield* tokens.issue(form).pipe(
-          Effect.map((issued) =>
-            jsonResponse({
-              access_token: Redacted.value(issued.accessToken),
-              token_type: "Bearer",
-              expires_in: issued.expiresIn
-            })
-          ),
+          Effect.map((issued) => encoded(OAuth.TokenResponse, issued)),
           Effect.catchAll((problem) =>
             Effect.succeed(
-              jsonResponse(
+              encoded(
+                OAuth.ErrorResponse,
                 { error: problem.error, error_description: problem.description },
                 problem.error === "invalid_client" ? 401 : 400
               )

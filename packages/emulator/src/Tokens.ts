@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type { OAuth } from "@effect-cdf/core"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { randomToken } from "./internal/ids.js"
 import { State } from "./State.js"
@@ -31,12 +32,6 @@ export interface TokenRequestProblem {
   readonly description: string
 }
 
-/** An issued access token. */
-export interface IssuedAccessToken {
-  readonly accessToken: Redacted.Redacted<string>
-  readonly expiresIn: number
-}
-
 /** The token authority of one emulator. */
 export class Tokens extends Context.Tag("@effect-cdf/emulator/Tokens")<Tokens, Tokens.Service>() {}
 
@@ -48,8 +43,8 @@ export declare namespace Tokens {
     readonly devToken: Redacted.Redacted<string>
     /** The client id the token endpoint accepts. */
     readonly clientId: string
-    /** Answers a form-encoded client-credentials token request. */
-    readonly issue: (form: URLSearchParams) => Effect.Effect<IssuedAccessToken, TokenRequestProblem>
+    /** Answers a form-encoded client-credentials token request with the token response CDF's IdPs send. */
+    readonly issue: (form: URLSearchParams) => Effect.Effect<OAuth.TokenResponse, TokenRequestProblem>
     /** Whether a bearer token is the dev token or an issued, unexpired one. */
     readonly isValid: (token: string) => Effect.Effect<boolean>
   }
@@ -92,7 +87,7 @@ export const make = (options: TokensOptions) =>
           }
           store.tokens.set(token, { expiresAt: t + ttl * 1000 })
           store.touch("token", token)
-          return { accessToken: Redacted.make(token), expiresIn: ttl }
+          return { access_token: Redacted.make(token), token_type: "Bearer", expires_in: ttl }
         }),
       isValid: (token) =>
         Effect.map(now, (t) => {

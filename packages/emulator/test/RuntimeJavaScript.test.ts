@@ -3,15 +3,14 @@ import { Effect, Fiber, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { HandlerRuntime, layer as runtimeLayer } from "../src/HandlerRuntime.js"
+import { layer as runtimeLayer } from "../src/HandlerRuntime.js"
 import type { LogLine } from "../src/HandlerRuntime.js"
 import {
   callInfo,
   completed,
   failedWith,
-  prepare,
   prepareAndRun,
-  request,
+  prepared,
   runPastTimeout,
   timedOut
 } from "./fixtures/runtime/bundles.js"
@@ -63,14 +62,13 @@ describe("HandlerRuntime, JavaScript handlers", () => {
           "helper.js": `module.exports = { value: "from cjs" }`
         })
         assert.strictEqual(completed(cjs).response, "from cjs")
-        const runtime = yield* HandlerRuntime
-        const nested = yield* prepare(
+        const nested = yield* prepared(
           { "src/handler.mjs": `export default { handle: () => "nested" }` },
           "src/handler.py"
         )
-        assert.strictEqual(nested.entry, "src/handler.mjs")
-        assert.strictEqual(nested.kind, "javascript")
-        assert.strictEqual(completed(yield* runtime.run(request(nested))).response, "nested")
+        assert.strictEqual(nested.handler.entry, "src/handler.mjs")
+        assert.strictEqual(nested.handler.kind, "javascript")
+        assert.strictEqual(completed(yield* nested.run()).response, "nested")
       }))
 
     it.effect("a throw is Failed with the message and the stack", () =>
@@ -111,19 +109,18 @@ describe("HandlerRuntime, JavaScript handlers", () => {
 
     it.effect("logs are streamed while the handler runs", () =>
       Effect.gen(function*() {
-        const runtime = yield* HandlerRuntime
         const gate = gatePath()
-        const handler = yield* prepare({
+        const handler = yield* prepared({
           "handler.js": `${waitForGate}
             export const handle = async ({ data }) => { console.log("waiting"); await gate(data.gate); console.log("through"); return 1 }`
         })
         // The handler only gets past the gate once the test has seen its first line.
-        const outcome = yield* runtime.run(request(handler, {
+        const outcome = yield* handler.run({
           data: { gate },
           onLog: (line) => {
             if (line.message === "waiting") fs.writeFileSync(gate, "")
           }
-        }))
+        })
         fs.rmSync(gate, { force: true })
         assert.deepStrictEqual(completed(outcome).logs.map((line) => line.message), ["waiting", "through"])
       }))
@@ -176,15 +173,14 @@ describe("HandlerRuntime, JavaScript handlers", () => {
 
     it.effect("a slow handler does not block another call", () =>
       Effect.gen(function*() {
-        const runtime = yield* HandlerRuntime
         const gate = gatePath()
-        const slow = yield* prepare({
+        const slow = yield* prepared({
           "handler.js": `${waitForGate}
             export const handle = async ({ data }) => { await gate(data.gate); return "slow" }`
         })
-        const fast = yield* prepare({ "handler.js": `export const handle = () => "fast"` }, undefined, 2)
-        const slowFiber = yield* Effect.fork(runtime.run(request(slow, { data: { gate } })))
-        const fastOutcome = yield* runtime.run(request(fast))
+        const fast = yield* prepared({ "handler.js": `export const handle = () => "fast"` }, undefined, 2)
+        const slowFiber = yield* Effect.fork(slow.run({ data: { gate } }))
+        const fastOutcome = yield* fast.run()
         assert.strictEqual(completed(fastOutcome).response, "fast")
         assert.isTrue(Option.isNone(yield* Fiber.poll(slowFiber)))
         fs.writeFileSync(gate, "")
@@ -195,8 +191,7 @@ describe("HandlerRuntime, JavaScript handlers", () => {
 
     it.effect("a busy synchronous loop is interrupted, and the handler keeps working", () =>
       Effect.gen(function*() {
-        const runtime = yield* HandlerRuntime
-        const handler = yield* prepare({
+        const handler = yield* prepared({
           "handler.js":
             `export const handle = ({ data }) => { if (data.spin) { console.log("spin"); for (;;) {} } return "ok" }`
         })
@@ -205,26 +200,25 @@ describe("HandlerRuntime, JavaScript handlers", () => {
           started = resolve
         })
         const fiber = yield* Effect.fork(
-          runtime.run(request(handler, { data: { spin: true }, onLog: () => started?.() }))
+          handler.run({ data: { spin: true }, onLog: () => started?.() })
         )
         yield* Effect.promise(() => spinning)
         yield* Fiber.interrupt(fiber)
-        const again = yield* runtime.run(request(handler, { data: { spin: false } }))
+        const again = yield* handler.run({ data: { spin: false } })
         assert.strictEqual(completed(again).response, "ok")
       }))
 
     it.effect("warm workers keep module state; envVars reach process.env", () =>
       Effect.gen(function*() {
-        const runtime = yield* HandlerRuntime
-        const handler = yield* prepare({
+        const handler = yield* prepared({
           "handler.js":
             `let calls = 0; export const handle = () => ({ calls: ++calls, env: process.env.GREETING ?? null })`
         })
-        const first = yield* runtime.run(request(handler, { memoryMb: 1536 }))
-        const second = yield* runtime.run(request(handler, { memoryMb: 1536 }))
+        const first = yield* handler.run({ memoryMb: 1536 })
+        const second = yield* handler.run({ memoryMb: 1536 })
         assert.deepStrictEqual(completed(first).response, { calls: 1, env: null })
         assert.deepStrictEqual(completed(second).response, { calls: 2, env: null })
-        const withEnv = yield* runtime.run(request(handler, { envVars: { GREETING: "hej" } }))
+        const withEnv = yield* handler.run({ envVars: { GREETING: "hej" } })
         assert.deepStrictEqual(completed(withEnv).response, { calls: 1, env: "hej" })
       }))
   })

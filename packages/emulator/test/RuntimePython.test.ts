@@ -4,14 +4,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { LogLine } from "../src/HandlerRuntime.js"
-import { HandlerRuntime, layer as runtimeLayer } from "../src/HandlerRuntime.js"
+import { layer as runtimeLayer } from "../src/HandlerRuntime.js"
 import {
   callInfo,
   completed,
   failedWith,
-  prepare,
   prepareAndRun,
-  request,
+  prepared,
   runPastTimeout,
   timedOut
 } from "./fixtures/runtime/bundles.js"
@@ -181,8 +180,7 @@ describe("HandlerRuntime, Python handlers", () => {
 
     it.effect("interruption kills the process", () =>
       Effect.gen(function*() {
-        const runtime = yield* HandlerRuntime
-        const handler = yield* prepare(py(
+        const handler = yield* prepared(py(
           "import os, subprocess, time",
           "def handle():",
           "    child = subprocess.Popen(['sleep', '30'])",
@@ -190,9 +188,9 @@ describe("HandlerRuntime, Python handlers", () => {
           "    time.sleep(30)"
         ))
         const pids = yield* Deferred.make<ReadonlyArray<number>>()
-        const fiber = yield* Effect.fork(runtime.run(request(handler, {
+        const fiber = yield* Effect.fork(handler.run({
           onLog: (line) => Deferred.unsafeDone(pids, Effect.succeed(line.message.split(" ").map(Number)))
-        })))
+        }))
         const [pid, child] = yield* Deferred.await(pids)
         assert.isTrue(isAlive(pid))
         yield* Fiber.interrupt(fiber)
@@ -239,8 +237,7 @@ describe("HandlerRuntime, Python handlers", () => {
 
     it.effect("a warm runner serves many calls; a handler reading stdin gets EOF, not the next call", () =>
       Effect.gen(function*() {
-        const runtime = yield* HandlerRuntime
-        const handler = yield* prepare(py(
+        const handler = yield* prepared(py(
           "import os, sys",
           "count = 0",
           "def handle(data):",
@@ -248,8 +245,8 @@ describe("HandlerRuntime, Python handlers", () => {
           "    count += 1",
           "    return {'pid': os.getpid(), 'count': count, 'stdin': sys.stdin.read(), 'n': data['n']}"
         ))
-        const first = completed(yield* runtime.run(request(handler, { data: { n: 1 } })))
-        const second = completed(yield* runtime.run(request(handler, { data: { n: 2 } })))
+        const first = completed(yield* handler.run({ data: { n: 1 } }))
+        const second = completed(yield* handler.run({ data: { n: 2 } }))
         assert.deepStrictEqual(first.response, { pid: field(first.response, "pid"), count: 1, stdin: "", n: 1 })
         // The same interpreter, its module state kept, as in a warm CDF container.
         assert.deepStrictEqual(second.response, { pid: field(first.response, "pid"), count: 2, stdin: "", n: 2 })

@@ -47,13 +47,27 @@ export type Services =
 export interface Options extends CdfConfig.Options {
   /** Client credentials that sessions (nonces for calls and schedules) are created with by default. */
   readonly sessions?: Sessions.Options | undefined
+  /**
+   * The running-call limits every call of this client paces itself to (`Calls.layerWith`): raise them when
+   * the project's limits were raised; CDF's documented 100 per function and 250 per project by default.
+   */
+  readonly pacing?: Calls.PacingOptions | undefined
 }
 
-/** The services over a `CdfClient` you provide, with sessions created as `options` say. */
+/**
+ * The services over a `CdfClient` you provide, with sessions created as `options` say and calls paced as
+ * `pacing` says (the defaults when not given).
+ */
 export const layerServices = (
-  options: Sessions.Options = {}
+  options: Sessions.Options = {},
+  pacing?: Calls.PacingOptions
 ): Layer.Layer<Services, never, CdfClient.CdfClient> =>
-  Layer.mergeAll(Functions.layer, Calls.layer, Schedules.layer, FunctionApps.layer).pipe(
+  Layer.mergeAll(
+    Functions.layer,
+    pacing === undefined ? Calls.layer : Calls.layerWith(pacing),
+    Schedules.layer,
+    FunctionApps.layer
+  ).pipe(
     Layer.provideMerge(Sessions.layer(options))
   )
 
@@ -61,7 +75,7 @@ export const layerServices = (
 export const layer = (
   options: Options
 ): Layer.Layer<Services | CdfClient.CdfClient, never, Auth | HttpClient.HttpClient> =>
-  layerServices(options.sessions).pipe(Layer.provideMerge(CdfClient.layer(options)))
+  layerServices(options.sessions, options.pacing).pipe(Layer.provideMerge(CdfClient.layer(options)))
 
 /**
  * The services, their `CdfClient` and `Auth`, all from the environment: `COGNITE_*` or the Cognite

@@ -8,10 +8,11 @@
 import type { Ids } from "@effect-cdf/core"
 import { Items, Session } from "@effect-cdf/core"
 import { InvalidInput } from "@effect-cdf/core/Errors"
+import * as Auth from "@effect-cdf/http/Auth"
 import { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
-import type { ConfigError } from "effect"
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import type { Config, ConfigError } from "effect"
+import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { read } from "./internal/api.js"
 import { encode } from "./internal/encode.js"
 import type { ReadError } from "./ServiceError.js"
@@ -192,17 +193,11 @@ export const layer = (options: Options = {}): Layer.Layer<Sessions, never, CdfCl
   Layer.effect(Sessions, make(options))
 
 /**
- * Client credentials from `COGNITE_CLIENT_ID` and `COGNITE_CLIENT_SECRET`, when both are set: the
- * credentials sessions are created with by default.
+ * Client credentials from the environment, when both are set: `COGNITE_CLIENT_ID` or the Cognite toolkit's
+ * `IDP_CLIENT_ID`, with `COGNITE_CLIENT_SECRET` or `IDP_CLIENT_SECRET` (one precedence with the transport's
+ * `Auth.clientCredentialsFromEnv`, which this is): the credentials sessions are created with by default.
  */
-export const clientCredentialsFromEnv: Config.Config<Option.Option<ClientCredentials>> = Config.all({
-  clientId: Config.option(Config.nonEmptyString("COGNITE_CLIENT_ID")),
-  clientSecret: Config.option(Config.redacted("COGNITE_CLIENT_SECRET"))
-}).pipe(Config.map(({ clientId, clientSecret }) =>
-  Option.isSome(clientId) && Option.isSome(clientSecret)
-    ? Option.some({ clientId: clientId.value, clientSecret: clientSecret.value })
-    : Option.none()
-))
+export const clientCredentialsFromEnv: Config.Config<Option.Option<ClientCredentials>> = Auth.clientCredentialsFromEnv
 
 /** The sessions service with client credentials from the environment, when set. */
 export const layerConfig: Layer.Layer<Sessions, ConfigError.ConfigError, CdfClient> = Layer.effect(

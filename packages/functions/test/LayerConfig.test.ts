@@ -1,11 +1,14 @@
+import * as Auth from "@effect-cdf/http/Auth"
+import * as CdfClient from "@effect-cdf/http/CdfClient"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import * as Calls from "../src/Calls.js"
 import * as CogniteFunctions from "../src/CogniteFunctions.js"
 import * as FunctionApps from "../src/FunctionApps.js"
 import * as Functions from "../src/Functions.js"
 import * as Schedules from "../src/Schedules.js"
+import * as Sessions from "../src/Sessions.js"
 
 const limits = {
   timeoutMinutes: 9,
@@ -90,5 +93,46 @@ describe("layerConfig", () => {
         expect(text).toContain(part)
       }
       expect(text).not.toContain("canary-secret-9")
+    }))
+
+  it.effect("Sessions reads the toolkit's IDP_CLIENT_ID and IDP_CLIENT_SECRET for the sessions it creates", () =>
+    Effect.gen(function*() {
+      const vars = env({ IDP_CLIENT_ID: "idp-id", IDP_CLIENT_SECRET: "idp-secret" })
+      const credentials = yield* Effect.withConfigProvider(
+        Sessions.clientCredentialsFromEnv,
+        ConfigProvider.fromMap(new Map([["IDP_CLIENT_ID", "idp-id"], ["IDP_CLIENT_SECRET", "idp-secret"]]))
+      )
+      expect(Option.map(credentials, (c) => [c.clientId, Redacted.value(c.clientSecret)])).toEqual(
+        Option.some(["idp-id", "idp-secret"])
+      )
+      // the layer creates its sessions with them
+      const bodies: Array<unknown> = []
+      const sessionsHttp = Layer.succeed(
+        HttpClient.HttpClient,
+        HttpClient.make((request) =>
+          Effect.sync(() => {
+            if (request.body._tag === "Uint8Array") bodies.push(JSON.parse(new TextDecoder().decode(request.body.body)))
+            const items = [{ id: 1, status: "READY", nonce: "n-1", clientId: "idp-id" }]
+            return HttpClientResponse.fromWeb(
+              request,
+              new Response(JSON.stringify({ items }), { status: 200, headers: { "content-type": "application/json" } })
+            )
+          })
+        )
+      )
+      const client = CdfClient.layer({ baseUrl: "http://127.0.0.1:1", project: "p" }).pipe(
+        Layer.provide(Auth.layerToken(Redacted.make("t")))
+      )
+      const nonce = yield* Effect.flatMap(Sessions.Sessions, (sessions) => sessions.nonce()).pipe(
+        Effect.provide(
+          Sessions.layerConfig.pipe(
+            Layer.provide(client),
+            Layer.provide(sessionsHttp),
+            Layer.provide(vars)
+          )
+        )
+      )
+      expect(Redacted.value(nonce)).toBe("n-1")
+      expect(JSON.stringify(bodies)).toContain("idp-id")
     }))
 })

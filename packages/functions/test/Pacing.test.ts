@@ -4,8 +4,10 @@
  * and sent again with a fresh nonce.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Deferred, Effect, Fiber, Schedule } from "effect"
 import * as Calls from "../src/Calls.js"
+import * as CogniteFunctions from "../src/CogniteFunctions.js"
+import { Slots } from "../src/internal/pacing.js"
 import { callBody, drive, type Reply, scripted, type Seen } from "./support/scripted.js"
 
 const steady = Schedule.spaced("500 millis")
@@ -62,6 +64,32 @@ const fanOut = <R>(
     ))
 
 describe("pacing", () => {
+  it.effect("slots go first come, first served; an interrupted waiter leaves the line and no slot is lost", () =>
+    Effect.gen(function*() {
+      const slots = new Slots(1)
+      const order: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(
+        slots.withSlot(Effect.zipRight(Deferred.await(gate), Effect.sync(() => order.push("a"))))
+      )
+      yield* Effect.yieldNow()
+      const waiter = (name: string) => Effect.fork(slots.withSlot(Effect.sync(() => order.push(name))))
+      const b = yield* waiter("b")
+      const c = yield* waiter("c")
+      const d = yield* waiter("d")
+      yield* Effect.yieldNow()
+      expect(slots.waiting).toBe(3)
+      yield* Fiber.interrupt(c)
+      expect(slots.waiting).toBe(2)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(holder)
+      yield* Fiber.join(b)
+      yield* Fiber.join(d)
+      expect(order).toEqual(["a", "b", "d"])
+      expect(slots.available).toBe(1)
+      expect(slots.waiting).toBe(0)
+    }))
+
   it.scoped("30 concurrent calls against a limit of 4 per function: never more than 4 running, all 30 complete, no 429", () =>
     Effect.gen(function*() {
       const server = limitedServer(4, 2_000)
@@ -86,6 +114,41 @@ describe("pacing", () => {
       expect(server.stats.created).toBe(30)
       expect(server.stats.peak).toBeLessThanOrEqual(4)
       expect(server.stats.refused).toBeGreaterThan(0)
+    }))
+
+  it.scoped("CogniteFunctions' pacing option sets the limits its calls pace to", () =>
+    Effect.gen(function*() {
+      const server = limitedServer(3, 2_000)
+      const fake = yield* scripted(server.route)
+      const ids = yield* drive(fanOut(Calls.Calls, 12)).pipe(
+        Effect.provide(CogniteFunctions.layerServices({}, { maxRunningCallsPerFunction: 3, overcommit: 1 })),
+        Effect.provide(fake.context)
+      )
+      expect(new Set(ids).size).toBe(12)
+      expect(server.stats.peak).toBeLessThanOrEqual(3)
+      // with the default 100 per function every call above 3 would be refused first
+      expect(server.stats.refused).toBe(0)
+    }))
+
+  it.scoped("a call holding a slot others wait for polls at least every 500 ms; the last one backs off", () =>
+    Effect.gen(function*() {
+      const server = limitedServer(1, 10_000)
+      const fake = yield* scripted(server.route)
+      yield* drive(
+        Effect.flatMap(
+          Calls.makeWith({ maxRunningCallsPerFunction: 1, overcommit: 1 }),
+          (calls) => Effect.forEach([0, 1], (i) => calls.call(7, { i }), { concurrency: "unbounded" })
+        )
+      ).pipe(Effect.provide(fake.context))
+      const gaps = (path: string) => {
+        const at = fake.to(path).map((r) => r.at)
+        return at.slice(1).map((t, i) => t - at[i])
+      }
+      // the first call runs while the second waits: no gap above 500 ms once its backoff reaches it
+      expect(Math.max(...gaps("/functions/7/calls/100"))).toBeLessThanOrEqual(500)
+      // the second runs alone: the default backoff grows past 500 ms
+      expect(Math.max(...gaps("/functions/7/calls/101"))).toBeGreaterThan(1_000)
+      expect(server.stats.created).toBe(2)
     }))
 
   it.scoped("the project limit holds across functions", () =>

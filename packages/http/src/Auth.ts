@@ -19,6 +19,7 @@
  * @since 0.1.0
  */
 import { AuthenticationFailed, redactSample } from "@effect-cdf/core/Errors"
+import * as OAuth from "@effect-cdf/core/OAuth"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { ConfigError, Scope } from "effect"
 import { Clock, Config, Context, Data, Duration, Effect, Layer, Option, Redacted, Schedule, Schema } from "effect"
@@ -151,17 +152,6 @@ export interface ClientCredentials extends CacheOptions {
   readonly retries?: number | undefined
 }
 
-const TokenResponse = Schema.Struct({
-  access_token: Schema.Redacted(Schema.NonEmptyString),
-  // Read leniently: a valid token is never thrown away for a malformed lifetime.
-  expires_in: Schema.optionalWith(Schema.Unknown, { exact: true })
-})
-
-const OAuthError = Schema.Struct({
-  error: Schema.optional(Schema.String),
-  error_description: Schema.optional(Schema.String)
-})
-
 /** Lifetime assumed when the token endpoint does not say: one hour. */
 const DEFAULT_EXPIRES_IN_SECONDS = 3600
 
@@ -220,7 +210,7 @@ export const fetchClientCredentials = (
         )
       )
       if (response.status < 200 || response.status >= 300) {
-        const body = Schema.decodeUnknownOption(Schema.parseJson(OAuthError))(text)
+        const body = Schema.decodeUnknownOption(Schema.parseJson(OAuth.ErrorResponse))(text)
         const said = Option.match(body, {
           onNone: () => "",
           onSome: (b) => [b.error, b.error_description].filter((s) => s !== undefined && s !== "").join(": ")
@@ -233,7 +223,7 @@ export const fetchClientCredentials = (
           ? Effect.fail(new Transient({ failure }))
           : Effect.fail(failure)
       }
-      const decoded = Schema.decodeUnknownOption(Schema.parseJson(TokenResponse))(text)
+      const decoded = Schema.decodeUnknownOption(Schema.parseJson(OAuth.TokenResponse))(text)
       if (Option.isNone(decoded)) {
         return yield* new AuthenticationFailed({
           status: response.status,

@@ -21,6 +21,9 @@ const fromEnv = (env: Record<string, string>) =>
     return { exit, fake }
   })
 
+/** A plain safe request, to see what the client sends. */
+const getX = { operation: "t", method: "GET", path: "/x", safety: "safe", schema: Schema.Unknown } as const
+
 const failureText = (exit: Exit.Exit<unknown, unknown>) =>
   Exit.isFailure(exit) ? Cause.pretty(exit.cause) : assert.fail("expected a failure")
 
@@ -67,47 +70,41 @@ describe("CdfConfig", () => {
         COGNITE_APP_NAME: "env-app"
       })
       const client = yield* exit
-      yield* client.execute({ operation: "t", method: "GET", path: "/x", safety: "safe", schema: Schema.Unknown })
+      yield* client.execute(getX)
       const [seen] = fake.requests
       assert.strictEqual(seen.url.href, "https://api.cognitedata.com/api/v1/projects/proj/x")
       assert.strictEqual(seen.headers.authorization, "Bearer env-token")
       assert.strictEqual(seen.headers["x-cdp-app"], "env-app")
     }))
 
-  it.scoped("reads client credentials, with the scope defaulting to {baseUrl}/.default", () =>
-    Effect.gen(function*() {
-      const { exit, fake } = yield* fromEnv({
-        COGNITE_CLUSTER: "westeurope-1",
-        COGNITE_PROJECT: "proj",
-        COGNITE_CLIENT_ID: "id",
-        COGNITE_CLIENT_SECRET: "secret",
-        COGNITE_TOKEN_URL: "https://login.example.com/token"
-      })
-      const client = yield* exit
-      yield* drive(
-        client.execute({ operation: "t", method: "GET", path: "/x", safety: "safe", schema: Schema.Unknown })
-      )
-      const form = new URLSearchParams(fake.requests[0].body ?? "")
-      assert.strictEqual(form.get("scope"), "https://westeurope-1.cognitedata.com/.default")
-      assert.strictEqual(fake.requests[1].headers.authorization, "Bearer t")
-    }))
-
-  it.scoped("COGNITE_SCOPES overrides the default scope", () =>
-    Effect.gen(function*() {
-      const { exit, fake } = yield* fromEnv({
-        COGNITE_CLUSTER: "api",
-        COGNITE_PROJECT: "proj",
-        COGNITE_CLIENT_ID: "id",
-        COGNITE_CLIENT_SECRET: "secret",
-        COGNITE_TOKEN_URL: "https://login.example.com/token",
-        COGNITE_SCOPES: "a/.default, b"
-      })
-      const client = yield* exit
-      yield* drive(
-        client.execute({ operation: "t", method: "GET", path: "/x", safety: "safe", schema: Schema.Unknown })
-      )
-      assert.strictEqual(new URLSearchParams(fake.requests[0].body ?? "").get("scope"), "a/.default b")
-    }))
+  const credentials = {
+    COGNITE_PROJECT: "proj",
+    COGNITE_CLIENT_ID: "id",
+    COGNITE_CLIENT_SECRET: "secret",
+    COGNITE_TOKEN_URL: "https://login.example.com/token"
+  }
+  const scopes: Array<[string, Record<string, string>, string]> = [
+    [
+      "reads client credentials, with the scope defaulting to {baseUrl}/.default",
+      { COGNITE_CLUSTER: "westeurope-1" },
+      "https://westeurope-1.cognitedata.com/.default"
+    ],
+    [
+      "COGNITE_SCOPES overrides the default scope",
+      { COGNITE_CLUSTER: "api", COGNITE_SCOPES: "a/.default, b" },
+      "a/.default b"
+    ]
+  ]
+  for (const [name, env, scope] of scopes) {
+    it.scoped(name, () =>
+      Effect.gen(function*() {
+        const { exit, fake } = yield* fromEnv({ ...credentials, ...env })
+        const client = yield* exit
+        yield* drive(client.execute(getX))
+        assert.strictEqual(new URLSearchParams(fake.requests[0].body ?? "").get("scope"), scope)
+        assert.strictEqual(fake.requests[1].headers.authorization, "Bearer t")
+      }))
+  }
 
   const failures: Array<[string, Record<string, string>, ReadonlyArray<string>]> = [
     ["nothing", {}, ["COGNITE_BASE_URL", "COGNITE_CLUSTER"]],

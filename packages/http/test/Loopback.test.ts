@@ -3,58 +3,12 @@ import { FetchHttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { gunzipSync } from "node:zlib"
 import { Auth, CdfClient, CdfRequest } from "../src/index.js"
+import { freePort, json, serve } from "./loopback.js"
 import { drive } from "./utils.js"
 
 const TOKEN = "canary-loopback-token"
-
-interface Received {
-  readonly method: string
-  readonly url: string
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: Buffer
-}
-
-type Handler = (request: Received, response: Http.ServerResponse, socket: Http.IncomingMessage["socket"]) => void
-
-/** A `node:http` server on 127.0.0.1, port 0, closed with the test's scope. */
-const serve = (handler: Handler) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly server: Http.Server; readonly port: number; readonly seen: Array<Received> }>((resume) => {
-      const seen: Array<Received> = []
-      const server = Http.createServer((req, res) => {
-        const chunks: Array<Buffer> = []
-        req.on("data", (chunk: Buffer) => chunks.push(chunk))
-        req.on("end", () => {
-          const received = {
-            method: req.method ?? "",
-            url: req.url ?? "",
-            headers: req.headers,
-            body: Buffer.concat(chunks)
-          }
-          seen.push(received)
-          handler(received, res, req.socket)
-        })
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo
-        resume(Effect.succeed({ server, port, seen }))
-      })
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  )
-
-const json = (res: Http.ServerResponse, status: number, body: unknown, headers: Http.OutgoingHttpHeaders = {}) => {
-  res.writeHead(status, { "content-type": "application/json", ...headers })
-  res.end(JSON.stringify(body))
-}
 
 const clients: ReadonlyArray<[string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["undici", NodeHttpClient.layerUndici],
@@ -70,6 +24,16 @@ const clientAt = (port: number, http: Layer.Layer<HttpClient.HttpClient> = NodeH
       attemptTimeout: "1 hour"
     }).pipe(Layer.provide(Auth.layerToken(Redacted.make(TOKEN))), Layer.provide(http))
   ).pipe(Effect.map(Context.get(CdfClient.CdfClient)))
+
+/** Calling a function: unsafe, so never re-sent once the server may have it. */
+const callFunction = {
+  operation: "cdf.Functions.call",
+  method: "POST",
+  path: "/functions/1/call",
+  body: { data: {}, nonce: "canary-nonce" },
+  safety: "unsafe",
+  schema: Schema.Unknown
+} as const
 
 describe("CdfClient over a loopback socket", () => {
   it.scoped("sends the exact headers and a gzip body the server gunzips back to the JSON", () =>
@@ -287,14 +251,7 @@ describe("CdfClient over a loopback socket", () => {
         json(res, 200, { ok: true })
       })
       const client = yield* clientAt(server.port)
-      const error = yield* Effect.flip(client.execute({
-        operation: "cdf.Functions.call",
-        method: "POST",
-        path: "/functions/1/call",
-        body: { data: {}, nonce: "canary-nonce" },
-        safety: "unsafe",
-        schema: Schema.Unknown
-      }))
+      const error = yield* Effect.flip(client.execute(callFunction))
       assert.strictEqual(error._tag, "CallOutcomeUnknown")
       assert.strictEqual(server.seen.length, 1)
       const result = yield* drive(client.executeWithMetadata({
@@ -310,20 +267,8 @@ describe("CdfClient over a loopback socket", () => {
 
   it.scoped("connection refused: an unsafe request is retried, then fails with ConnectFailed", () =>
     Effect.gen(function*() {
-      const closed = yield* serve(() => undefined)
-      const port = closed.port
-      yield* Effect.async<void>((resume) => {
-        closed.server.close(() => resume(Effect.void))
-      })
-      const client = yield* clientAt(port)
-      const error = yield* Effect.flip(drive(client.execute({
-        operation: "cdf.Functions.call",
-        method: "POST",
-        path: "/functions/1/call",
-        body: { data: {}, nonce: "n" },
-        safety: "unsafe",
-        schema: Schema.Unknown
-      })))
+      const client = yield* clientAt(yield* freePort)
+      const error = yield* Effect.flip(drive(client.execute(callFunction)))
       assert.strictEqual(error._tag, "TransportError")
       if (error._tag === "TransportError") assert.strictEqual(error.reason, "ConnectFailed")
     }))

@@ -15,47 +15,66 @@ import {
   Tracer
 } from "effect"
 import { Auth, CdfClient } from "../src/index.js"
-import { drive, makeFake, type Reply, testOptions } from "./utils.js"
+import { clientOver, drive, makeFake, type Reply, testOptions } from "./utils.js"
 
 const CANARY_TOKEN = "canary-tok-8d1e"
 const CANARY_SECRET = "canary-sec-4c7a"
 const CANARY_NONCE = "canary-non-93f0"
 const CANARIES = [CANARY_TOKEN, CANARY_SECRET, CANARY_NONCE]
 
-/** A tracer and a logger that write everything they see, as text, into `out`. */
-const recorders = (out: Array<string>) => {
-  let id = 0
+/** A span as the recording tracer saw it. */
+interface RecordedSpan {
+  readonly name: string
+  readonly attributes: Map<string, unknown>
+}
+
+/** A tracer that keeps every span it starts (with its attributes) and tells `hooks` of ends and events. */
+const recordingTracer = (hooks: {
+  readonly onEnd?: (span: RecordedSpan, exit: Exit.Exit<unknown, unknown>) => void
+  readonly onEvent?: (name: string, attributes: Record<string, unknown> | undefined) => void
+} = {}) => {
+  const spans: Array<RecordedSpan> = []
   const tracer = Tracer.make({
     span: (name, parent, context, links, startTime, kind) => {
-      const attributes = new Map<string, unknown>()
+      const recorded: RecordedSpan = { name, attributes: new Map<string, unknown>() }
+      spans.push(recorded)
       const span: Tracer.Span = {
         _tag: "Span",
         name,
-        spanId: String(++id),
+        spanId: String(spans.length),
         traceId: "trace",
         parent,
         context,
         status: { _tag: "Started", startTime },
-        attributes,
+        attributes: recorded.attributes,
         links,
         sampled: true,
         kind,
-        end: (_endTime, exit) => {
-          out.push(name)
-          for (const [key, value] of attributes) out.push(`${key}=${Inspectable.format(value)}`)
-          if (Exit.isFailure(exit)) out.push(Cause.pretty(exit.cause), Inspectable.format(exit))
-        },
+        end: (_endTime, exit) => hooks.onEnd?.(recorded, exit),
         attribute: (key, value) => {
-          attributes.set(key, value)
+          recorded.attributes.set(key, value)
         },
-        event: (eventName, _time, eventAttributes) => {
-          out.push(eventName, Inspectable.format(eventAttributes ?? {}))
-        },
+        event: (eventName, _time, eventAttributes) => hooks.onEvent?.(eventName, eventAttributes),
         addLinks: () => undefined
       }
       return span
     },
     context: (f) => f()
+  })
+  return { tracer, spans }
+}
+
+/** A tracer and a logger that write everything they see, as text, into `out`. */
+const recorders = (out: Array<string>) => {
+  const { tracer } = recordingTracer({
+    onEnd: (span, exit) => {
+      out.push(span.name)
+      for (const [key, value] of span.attributes) out.push(`${key}=${Inspectable.format(value)}`)
+      if (Exit.isFailure(exit)) out.push(Cause.pretty(exit.cause), Inspectable.format(exit))
+    },
+    onEvent: (eventName, eventAttributes) => {
+      out.push(eventName, Inspectable.format(eventAttributes ?? {}))
+    }
   })
   const logger = Logger.make(({ annotations, cause, message }) => {
     out.push(Inspectable.format(message), Inspectable.format(annotations), Cause.pretty(cause))
@@ -161,40 +180,9 @@ describe("secrets", () => {
 
   it.scoped("spans carry the operation, method, path template, safety, status and attempts, never the token", () =>
     Effect.gen(function*() {
-      const spans: Array<{ name: string; attributes: Map<string, unknown> }> = []
-      const tracer = Tracer.make({
-        span: (name, parent, context, links, startTime, kind) => {
-          const attributes = new Map<string, unknown>()
-          spans.push({ name, attributes })
-          return {
-            _tag: "Span",
-            name,
-            spanId: String(spans.length),
-            traceId: "trace",
-            parent,
-            context,
-            status: { _tag: "Started", startTime },
-            attributes,
-            links,
-            sampled: true,
-            kind,
-            end: () => undefined,
-            attribute: (key, value) => {
-              attributes.set(key, value)
-            },
-            event: () => undefined,
-            addLinks: () => undefined
-          }
-        },
-        context: (f) => f()
-      })
+      const { spans, tracer } = recordingTracer()
       const fake = yield* makeFake((_, i) => i === 0 ? { status: 503 } : { status: 201, body: {} })
-      const client = yield* Layer.build(
-        CdfClient.layer(testOptions).pipe(
-          Layer.provide(Auth.layerToken(Redacted.make(CANARY_TOKEN))),
-          Layer.provide(Layer.succeed(HttpClient.HttpClient, fake.client))
-        )
-      ).pipe(Effect.map(Context.get(CdfClient.CdfClient)))
+      const client = yield* clientOver(fake.client, {}, Auth.layerToken(Redacted.make(CANARY_TOKEN)))
       yield* drive(
         client.execute({
           operation: "cdf.Functions.get",

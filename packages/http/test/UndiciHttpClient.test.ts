@@ -1,59 +1,10 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, type Duration, Effect, Fiber, Layer, Redacted, Schema, Stream } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { gunzipSync } from "node:zlib"
 import { Auth, CdfClient } from "../src/index.js"
 import * as UndiciHttpClient from "../src/UndiciHttpClient.js"
-
-interface Seen {
-  readonly method: string
-  readonly url: string
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: Buffer
-}
-
-/** A loopback server answering with `handler`; it records requests and which of them the client closed early. */
-const server = (handler: (seen: Seen, res: Http.ServerResponse) => void) =>
-  Effect.acquireRelease(
-    Effect.async<
-      { readonly http: Http.Server; readonly port: number; readonly seen: Array<Seen>; readonly closed: Array<string> }
-    >(
-      (resume) => {
-        const seen: Array<Seen> = []
-        const closed: Array<string> = []
-        const http = Http.createServer((req, res) => {
-          const chunks: Array<Buffer> = []
-          req.on("data", (chunk: Buffer) => chunks.push(chunk))
-          res.on("close", () => {
-            if (!res.writableFinished) closed.push(req.url ?? "")
-          })
-          req.on("end", () => {
-            const one = {
-              method: req.method ?? "",
-              url: req.url ?? "",
-              headers: req.headers,
-              body: Buffer.concat(chunks)
-            }
-            seen.push(one)
-            handler(one, res)
-          })
-        })
-        http.listen(0, "127.0.0.1", () => resume(Effect.succeed({ http, port: portOf(http), seen, closed })))
-      }
-    ),
-    ({ http }) =>
-      Effect.async<void>((resume) => {
-        http.closeAllConnections()
-        http.close(() => resume(Effect.void))
-      })
-  )
-
-const portOf = (http: Http.Server): number => {
-  const address: AddressInfo | string | null = http.address()
-  return typeof address === "object" && address !== null ? address.port : 0
-}
+import { freePort, serve } from "./loopback.js"
 
 /** The platform client over a fresh agent, closed with the test's scope. */
 const platformClient = Effect.map(Layer.build(UndiciHttpClient.layer), Context.get(HttpClient.HttpClient))
@@ -84,7 +35,7 @@ const get = {
 describe("UndiciHttpClient", () => {
   it.scoped("CdfClient over it sends the CDF headers and a gzip body, and decodes the answer", () =>
     Effect.gen(function*() {
-      const s = yield* server((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(call))
+      const s = yield* serve((_, res) => res.writeHead(200, { "content-type": "application/json" }).end(call))
       const client = yield* cdfOver(s.port)
       assert.deepStrictEqual(yield* client.execute(get), { id: 7, status: "Completed" })
       const body = { items: Array.from({ length: 100 }, (_, i) => ({ externalId: `x-${i}` })) }
@@ -101,7 +52,7 @@ describe("UndiciHttpClient", () => {
 
   it.scopedLive("its own timer ends an attempt that gets no answer, and the connection is closed", () =>
     Effect.gen(function*() {
-      const s = yield* server(() => undefined)
+      const s = yield* serve(() => undefined)
       const client = yield* cdfOver(s.port, { attemptTimeout: "200 millis", maxAttempts: 1 })
       const started = Date.now()
       const error = yield* Effect.flip(client.execute(get))
@@ -115,7 +66,7 @@ describe("UndiciHttpClient", () => {
 
   it.scopedLive("the time limit covers the body: a body that stalls halfway is a Timeout", () =>
     Effect.gen(function*() {
-      const s = yield* server((_, res) => {
+      const s = yield* serve((_, res) => {
         res.writeHead(200, { "content-type": "application/json", "content-length": "1000" })
         res.write("{\"id\": 7, ")
       })
@@ -126,7 +77,7 @@ describe("UndiciHttpClient", () => {
 
   it.scopedLive("an unsafe request timed out by its timer is CallOutcomeUnknown, never re-sent", () =>
     Effect.gen(function*() {
-      const s = yield* server(() => undefined)
+      const s = yield* serve(() => undefined)
       const client = yield* cdfOver(s.port, { attemptTimeout: "150 millis" })
       const error = yield* Effect.flip(client.execute({ ...get, method: "POST", body: {}, safety: "unsafe" }))
       assert.strictEqual(error._tag, "CallOutcomeUnknown")
@@ -135,7 +86,7 @@ describe("UndiciHttpClient", () => {
 
   it.scopedLive("interrupting a request aborts it on the wire", () =>
     Effect.gen(function*() {
-      const s = yield* server(() => undefined)
+      const s = yield* serve(() => undefined)
       const client = yield* cdfOver(s.port)
       const fiber = yield* Effect.fork(client.execute(get))
       while (s.seen.length === 0) yield* Effect.sleep("5 millis")
@@ -146,22 +97,14 @@ describe("UndiciHttpClient", () => {
 
   it.scoped("connection refused is a connect failure: an unsafe request may be retried", () =>
     Effect.gen(function*() {
-      // a port that was just free: nothing listens there any more
-      const port = yield* Effect.async<number>((resume) => {
-        const http = Http.createServer()
-        http.listen(0, "127.0.0.1", () => {
-          const free = portOf(http)
-          http.close(() => resume(Effect.succeed(free)))
-        })
-      })
-      const client = yield* cdfOver(port, { maxAttempts: 1 })
+      const client = yield* cdfOver(yield* freePort, { maxAttempts: 1 })
       const error = yield* Effect.flip(client.execute({ ...get, method: "POST", body: {}, safety: "unsafe" }))
       assert.isTrue(error._tag === "TransportError" && error.reason === "ConnectFailed", String(error))
     }))
 
   it.scoped("it is a full HttpClient: text and json read the same body, stream streams, FormData is encoded", () =>
     Effect.gen(function*() {
-      const s = yield* server((seen, res) =>
+      const s = yield* serve((seen, res) =>
         seen.method === "POST"
           ? res.writeHead(200).end(String(seen.headers["content-type"]).split(";")[0] + " " + seen.body.length)
           : res.writeHead(200, { "set-cookie": "a=1" }).end(call)
@@ -186,7 +129,7 @@ describe("UndiciHttpClient", () => {
 
   it.scoped("a client derived from it (mapRequest) still works through CdfClient", () =>
     Effect.gen(function*() {
-      const s = yield* server((_, res) => res.writeHead(200).end(call))
+      const s = yield* serve((_, res) => res.writeHead(200).end(call))
       const base = yield* platformClient
       const derived = HttpClient.mapRequest(base, HttpClientRequest.setHeader("x-extra", "1"))
       const client = yield* Layer.build(

@@ -1,8 +1,8 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Clock, Context, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { gunzipSync } from "node:zlib"
 import { Auth, CdfClient } from "../src/index.js"
-import type { CdfConfig } from "../src/index.js"
+import type { CdfConfig, CdfRequest } from "../src/index.js"
 
 /** A request as the fake transport saw it. */
 export interface Seen {
@@ -100,47 +100,33 @@ export const clientOver = (
     )
   ).pipe(Effect.map(Context.get(CdfClient.CdfClient)))
 
-const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+/** The TestClock drivers the tests use (the same ones users get). */
+export { advance, drive } from "../src/TestClockDriver.js"
 
-/**
- * Runs `effect` to its end under the TestClock: whenever it waits, time jumps to the earliest pending sleep
- * no further than `horizonMillis` ahead (retry waits; attempt timeouts of the test clients are an hour).
- */
-export const drive = <A, E>(effect: Effect.Effect<A, E>, horizonMillis = 61_000) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 200_000; i++) {
-      yield* realYield
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) {
-        return yield* Exit.matchEffect(done.value, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
-      }
-      const now = yield* Clock.currentTimeMillis
-      const next = (yield* TestClock.sleeps()).pipe((sleeps) =>
-        Array.from(sleeps).filter((at) => at > now && at <= now + horizonMillis)
-      )
-      if (next.length > 0) yield* TestClock.setTime(Math.min(...next))
-    }
-    return yield* Effect.dieMessage("drive: the effect did not finish")
-  })
+/** The resource the request tests read. */
+const Thing = Schema.Struct({ id: Schema.Number, name: Schema.String })
 
-/**
- * Moves the TestClock forward by `millis`, stopping at every pending sleep on the way and letting real
- * promises settle between steps, so background fibers see each instant in order.
- */
-export const advance = (millis: number) =>
-  Effect.gen(function*() {
-    const target = (yield* Clock.currentTimeMillis) + millis
-    for (let i = 0; i < 100_000; i++) {
-      yield* realYield
-      yield* realYield
-      const now = yield* Clock.currentTimeMillis
-      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= target)
-      if (next.length === 0) {
-        if (now < target) yield* TestClock.setTime(target)
-        yield* realYield
-        return
-      }
-      yield* TestClock.setTime(Math.min(...next))
-    }
-  })
+/** A safe GET of a thing. */
+export const get = (path: string | CdfRequest.Path = "/things/1") => ({
+  operation: "cdf.Things.get",
+  method: "GET" as const,
+  path,
+  safety: "safe" as const,
+  schema: Thing
+})
+
+/** An unsafe create: never re-sent once the server may have it. */
+export const create = (body: unknown = { items: [{ name: "x" }] }) => ({
+  operation: "cdf.Things.create",
+  method: "POST" as const,
+  path: "/things",
+  body,
+  safety: "unsafe" as const,
+  schema: Schema.Unknown
+})
+
+/** A thing, answered. */
+export const ok: Reply = { status: 200, body: { id: 1, name: "one" } }
+
+/** A fake handler answering `replies` in order, then `last`. */
+export const count = (replies: ReadonlyArray<Reply>, last: Reply = ok) => (_: unknown, i: number) => replies[i] ?? last

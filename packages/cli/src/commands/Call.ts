@@ -5,13 +5,22 @@
  * @since 0.1.0
  */
 import * as FunctionCall from "@effect-cdf/core/FunctionCall"
-import type { CallError, Completed } from "@effect-cdf/functions/Calls"
+import type { CallError, Completed, Sending } from "@effect-cdf/functions/Calls"
 import { Calls } from "@effect-cdf/functions/Calls"
 import * as Polling from "@effect-cdf/functions/Polling"
 import type { Duration } from "effect"
-import { Effect, Option, Schedule, Schema } from "effect"
+import { Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as Common from "../Command.js"
-import { Output, pretty, resumeCommand, seconds, UsageError } from "../Output.js"
+import {
+  HINTS_INTERRUPTS,
+  Output,
+  pretty,
+  reconcileCommand,
+  resumeCommand,
+  seconds,
+  timestamp,
+  UsageError
+} from "../Output.js"
 import * as Progress from "../Progress.js"
 import { handler } from "../Spec.js"
 import { Target } from "../Target.js"
@@ -26,26 +35,48 @@ export interface Outcome {
   readonly waitedMillis: number
 }
 
+/** The note that the embedded emulator, and every call on it, ends with this command. */
+const embeddedEnds = Effect.gen(function*() {
+  const target = yield* Target
+  if (target.kind === "embedded" && Option.isNone(target.dataDir)) {
+    yield* (yield* Output).note(
+      "(the embedded emulator stops with this command; to resume calls later, run `cdf-fn emulator start` and set the COGNITE_* variables it prints)"
+    )
+  }
+})
+
 /** Prints where to resume after Ctrl-C stopped waiting on a call. */
 const interrupted = (handle: FunctionCall.CallHandle) =>
   Effect.gen(function*() {
     const out = yield* Output
-    const target = yield* Target
     yield* out.note(
       `interrupted: stopped waiting; call ${handle.callId} of function ${handle.functionId} may still be running`
     )
-    yield* out.note(`resume waiting with: ${resumeCommand(handle.functionId, handle.callId)}`)
-    if (target.kind === "embedded" && Option.isNone(target.dataDir)) {
-      yield* out.note(
-        "(the embedded emulator stops with this command; to resume calls later, run `cdf-fn emulator start` and set the COGNITE_* variables it prints)"
-      )
-    }
+    yield* out.note(`resume waiting with: ${resumeCommand(handle.functionId, handle.callId, handle.startedAt)}`)
+    yield* embeddedEnds
   })
 
 /**
- * Waits for a started call with a progress line on a TTY; Ctrl-C interrupts the wait, prints the call id
- * and the command that resumes it.
+ * Prints what is known after Ctrl-C stopped `call` before it had a call id: nothing was sent, or the POST
+ * had left and the call may exist (then when, with which session, and the command that finds it).
  */
+const interruptedSending = (sending: Option.Option<Sending>) =>
+  Effect.gen(function*() {
+    const out = yield* Output
+    if (Option.isNone(sending)) {
+      return yield* out.note("interrupted before the call was sent: no call was made")
+    }
+    const { functionId, sentAt, sessionId } = sending.value
+    yield* out.note(
+      `interrupted while the call was being sent: call of function ${functionId} may exist (sent at ${sentAt}, ${
+        timestamp(sentAt)
+      }${sessionId === undefined ? "" : `, session ${sessionId}`})`
+    )
+    yield* out.note(`find it with: ${reconcileCommand(functionId, sentAt, sessionId)}`)
+    yield* embeddedEnds
+  })
+
+/** Waits for a started call with a progress line on a TTY. */
 export const waitFor = (
   handle: FunctionCall.CallHandle,
   deadline: Option.Option<Duration.Duration>
@@ -60,7 +91,7 @@ export const waitFor = (
       ...(Option.isSome(deadline) ? { deadline: deadline.value } : {})
     })
     return { completed, polls: completed.report.polls, waitedMillis: Date.now() - started }
-  }).pipe(Effect.scoped, Effect.onInterrupt(() => interrupted(handle)))
+  }).pipe(Effect.scoped)
 
 /** The JSON document of a completed call. */
 export const outcomeJson = (outcome: Outcome) => ({
@@ -95,6 +126,16 @@ const deadlineOption = (timeout: string | undefined) =>
     ? Effect.succeed(Option.none<Duration.Duration>())
     : Effect.map(Common.duration("--timeout", timeout), Option.some)
 
+/** What `call` knows of its call at any moment, for Ctrl-C: nothing yet, the send (the call may exist), or its handle. */
+interface Known {
+  readonly sending: Option.Option<Sending>
+  readonly handle: Option.Option<FunctionCall.CallHandle>
+}
+
+/** Prints, after Ctrl-C, the honest hint for what `call` knew: resume, reconcile, or nothing was sent. */
+const interruptedCall = (known: Known) =>
+  Option.match(known.handle, { onNone: () => interruptedSending(known.sending), onSome: interrupted })
+
 /** `cdf-fn call`. */
 export const call = handler(Tree.call, (args) =>
   Common.run(
@@ -103,25 +144,29 @@ export const call = handler(Tree.call, (args) =>
       const out = yield* Output
       const data = yield* Common.jsonObject("--data", Option.fromNullable(args.data))
       const deadline = yield* deadlineOption(args.timeout)
-      // no call id exists until the POST is answered: then say so, and how to look, rather than a resume hint
-      const started = yield* (yield* Calls).start(Common.ref(args.fn), data).pipe(
-        Effect.onInterrupt(() =>
-          out.note(
-            `interrupted while starting the call: it may have started; \`cdf-fn calls list ${args.fn} --status Running\` shows it`
+      const known = yield* Ref.make<Known>({ sending: Option.none(), handle: Option.none() })
+      // the SDK runs both hooks uninterruptibly, before the POST leaves and once the call is known
+      const body = Effect.gen(function*() {
+        const started = yield* (yield* Calls).start(Common.ref(args.fn), data, {
+          onSending: (sending) => Ref.update(known, (k) => ({ ...k, sending: Option.some(sending) })),
+          onStarted: (started) => Ref.update(known, (k) => ({ ...k, handle: Option.some(started.handle) }))
+        })
+        const { callId, functionId, startedAt } = started.handle
+        if (args.noWait) {
+          return yield* out.result(
+            { functionId, callId, status: started.call.status, startedAt },
+            Effect.gen(function*() {
+              yield* out.line(`started call ${callId} of function ${functionId} (${started.call.status})`)
+              yield* out.line(`wait for it with: ${resumeCommand(functionId, callId, startedAt)}`)
+            })
           )
-        )
+        }
+        yield* printOutcome(yield* waitFor(started.handle, deadline))
+      })
+      yield* body.pipe(
+        Effect.onInterrupt(() => Effect.flatMap(Ref.get(known), interruptedCall)),
+        Effect.locally(HINTS_INTERRUPTS, true)
       )
-      const { callId, functionId, startedAt } = started.handle
-      if (args.noWait) {
-        return yield* out.result(
-          { functionId, callId, status: started.call.status, startedAt },
-          Effect.gen(function*() {
-            yield* out.line(`started call ${callId} of function ${functionId} (${started.call.status})`)
-            yield* out.line(`wait for it with: ${resumeCommand(functionId, callId)} --started-at ${startedAt}`)
-          })
-        )
-      }
-      yield* printOutcome(yield* waitFor(started.handle, deadline))
     })
   ))
 
@@ -138,6 +183,10 @@ export const await_ = handler(Tree.await_, (args) =>
         callId,
         startedAt: args.startedAt ?? Date.now()
       }).pipe(Effect.mapError(() => new UsageError({ message: "--started-at must be epoch milliseconds" })))
-      yield* printOutcome(yield* waitFor(handle, deadline))
+      yield* waitFor(handle, deadline).pipe(
+        Effect.onInterrupt(() => interrupted(handle)),
+        Effect.locally(HINTS_INTERRUPTS, true),
+        Effect.flatMap(printOutcome)
+      )
     })
   ))

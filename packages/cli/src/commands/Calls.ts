@@ -9,7 +9,7 @@ import { Calls } from "@effect-cdf/functions/Calls"
 import { Functions } from "@effect-cdf/functions/Functions"
 import { Chunk, Effect, Option, Stream } from "effect"
 import * as Common from "../Command.js"
-import { Output, pretty, seconds, timestamp } from "../Output.js"
+import { Output, pretty, resumeCommand, seconds, timestamp, UsageError } from "../Output.js"
 import { handler } from "../Spec.js"
 import * as Tree from "../Tree.js"
 import { printPairs } from "./Functions.js"
@@ -113,5 +113,31 @@ export const logs = handler(Tree.callsLogs, (args) =>
       }
       const entries = yield* calls.logs(Common.ref(args.fn), callId)
       yield* out.result(entries, Effect.forEach(entries, (entry) => out.line(entry.message ?? ""), { discard: true }))
+    })
+  ))
+
+/** `calls reconcile`: the call a cut-off send created, on the evidence of its session, or what is known. */
+export const reconcile = handler(Tree.callsReconcile, (args) =>
+  Common.run(
+    args,
+    Effect.gen(function*() {
+      const out = yield* Output
+      if (args.sentAt <= 0) return yield* new UsageError({ message: "--sent-at must be epoch milliseconds" })
+      const sessionId = args.sessionId === undefined
+        ? undefined
+        : yield* Common.id("--session-id", String(args.sessionId))
+      const window = args.window === undefined ? undefined : yield* Common.duration("--window", args.window)
+      const call = yield* (yield* Calls).reconcile(Common.ref(args.fn), {
+        sentAt: args.sentAt,
+        ...(sessionId === undefined ? {} : { sessionId }),
+        ...(window === undefined ? {} : { window })
+      })
+      yield* out.result(
+        call,
+        Effect.gen(function*() {
+          yield* out.line(`found call ${call.id} of function ${call.functionId} (${call.status})`)
+          yield* out.line(`wait for it with: ${resumeCommand(call.functionId, call.id, call.startTime)}`)
+        })
+      )
     })
   ))

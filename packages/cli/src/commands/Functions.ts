@@ -90,7 +90,17 @@ export const deployProgress =
         case "created":
           return yield* out.note(out.style.dim(`  created function ${event.functionId}`))
         case "status":
-          return yield* out.note(out.style.dim(`  ${event.status}`))
+          return yield* out.note(out.style.dim(`  ${event.status} (function ${event.functionId})`))
+        case "unchanged":
+          return yield* out.note(
+            out.style.dim(`  function ${event.functionId} was deployed from this content and settings: nothing to do`)
+          )
+        case "replacing":
+          return yield* out.note(
+            out.style.dim(
+              `  replacing function ${event.functionId}: the new version is built first under a temporary external id`
+            )
+          )
       }
     })
 
@@ -109,22 +119,29 @@ export const deploy = handler(Tree.functionsDeploy, (args) =>
       const statuses = yield* Ref.make<ReadonlyArray<string>>([])
       const started = Date.now()
       if (!out.json) yield* out.note(`deploying ${args.folder} as ${name} (external id ${externalId})`)
-      const fn = yield* (yield* Functions.Functions).deploy({
+      const deployed = yield* (yield* Functions.Functions).apply({
         name,
         externalId,
         source: { folder },
         functionPath: args.functionPath,
         runtime: args.runtime,
         description: args.description,
+        onExists: args.replace ? "replace" : "fail",
         onProgress: (event) => Effect.provideService(deployProgress(statuses, !out.json)(event), Output, out)
       })
+      const fn = deployed.function
       yield* out.result(
-        fn,
+        { outcome: deployed.outcome, function: fn, hash: deployed.hash, schedules: deployed.schedules },
         Effect.gen(function*() {
+          const seen = yield* Ref.get(statuses)
+          const how = seen.length === 0 ? "" : `: ${seen.join(" -> ")}`
+          const schedules = deployed.schedules.length === 0
+            ? ""
+            : `; ${deployed.schedules.length} schedule(s) recreated`
           yield* out.line(
-            `${out.style.green("deployed")} ${fn.name} (function ${fn.id}): ${
-              (yield* Ref.get(statuses)).join(" -> ")
-            } in ${seconds(Date.now() - started)}`
+            `${out.style.green(deployed.outcome)} ${fn.name} (function ${fn.id})${how} in ${
+              seconds(Date.now() - started)
+            }${schedules}`
           )
           yield* out.line(`call it with: cdf-fn call ${externalId} --data '{}'`)
         })

@@ -7,7 +7,7 @@
 import { FunctionCall, Ids, Items } from "@effect-cdf/core"
 import { HttpRouter } from "@effect/platform"
 import { Effect, Redacted, Schema } from "effect"
-import { ApiFailure, badRequest, decodeBody, encoded, type ItemRef, missing } from "../internal/http.js"
+import { ApiFailure, badRequest, decodeBody, encoded } from "../internal/http.js"
 import { State, type StoredCall } from "../State.js"
 import {
   callOr404,
@@ -17,9 +17,11 @@ import {
   idParam,
   inRange,
   limitParam,
+  pathFunction,
   query,
-  requireActivated,
   requires,
+  requiresActivated,
+  resolveItems,
   startCall
 } from "./common.js"
 
@@ -80,9 +82,8 @@ const callResponseBody = (stored: StoredCall) => ({
 /** The call named by the path, of the function named by the path (both must exist). */
 const pathCall = Effect.gen(function*() {
   yield* requires("functionsAcl:READ")
-  const functionId = yield* idParam("functionId")
-  yield* functionOr404(functionId)
-  return yield* Effect.flatMap(idParam("callId"), (callId) => callOr404(functionId, callId))
+  const { fn } = yield* pathFunction
+  return yield* Effect.flatMap(idParam("callId"), (callId) => callOr404(fn.id, callId))
 })
 
 /** The routes of one function's calls. */
@@ -90,9 +91,8 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.post(
     "/functions/:functionId/call",
     Effect.gen(function*() {
-      yield* requires("functionsAcl:RUN")
-      yield* requireActivated
-      const stored = yield* Effect.flatMap(idParam("functionId"), functionOr404)
+      yield* requiresActivated("functionsAcl:RUN")
+      const stored = yield* pathFunction
       const body = yield* decodeBody(FunctionCall.CallFunctionRequest)
       const call = yield* startCall(stored.fn.id, body.data ?? {}, Redacted.value(body.nonce))
       return encoded(FunctionCall.FunctionCall, call.call, 201)
@@ -119,8 +119,7 @@ export const router = HttpRouter.empty.pipe(
     "/functions/:functionId/calls/byids",
     Effect.gen(function*() {
       yield* requires("functionsAcl:READ")
-      const functionId = yield* idParam("functionId")
-      yield* functionOr404(functionId)
+      const { fn } = yield* pathFunction
       const { store } = yield* State
       const body = yield* decodeBody(Items.CallIdsRequest)
       const ids = body.items.map((item) => item.id)
@@ -129,14 +128,16 @@ export const router = HttpRouter.empty.pipe(
         const dups = ids.filter((id) => seen.has(id) || (seen.add(id), false)).map((id) => ({ id }))
         return yield* Effect.fail(new ApiFailure({ status: 400, message: "Duplicate call ids", duplicated: dups }))
       }
-      const found: Array<FunctionCall.FunctionCall> = []
-      const unknown: Array<ItemRef> = []
-      for (const id of ids) {
-        const c = store.calls.get(id)
-        if (c === undefined || c.call.functionId !== functionId) unknown.push({ id })
-        else found.push(c.call)
-      }
-      if (unknown.length > 0 && body.ignoreUnknownIds !== true) return yield* Effect.fail(missing(unknown, "calls"))
+      const found = yield* resolveItems(
+        ids,
+        (id) => {
+          const c = store.calls.get(id)
+          return c?.call.functionId === fn.id ? c.call : undefined
+        },
+        (id) => ({ id }),
+        "calls",
+        body.ignoreUnknownIds === true
+      )
       return encoded(CallItems, { items: found })
     })
   ),

@@ -7,21 +7,24 @@
 import { Files, Ids, Items } from "@effect-cdf/core"
 import { HttpRouter } from "@effect/platform"
 import { Effect } from "effect"
-import {
-  decodeBody,
-  duplicated,
-  encoded,
-  forbidden,
-  intParam,
-  type ItemRef,
-  jsonResponse,
-  missing,
-  RawBody
-} from "../internal/http.js"
+import { decodeBody, duplicated, encoded, forbidden, intParam, jsonResponse, RawBody } from "../internal/http.js"
 import { randomToken } from "../internal/ids.js"
 import { Persistence } from "../Persistence.js"
-import { State } from "../State.js"
-import { DEFAULT_LIMIT, fileOr404, idParam, limitParam, projectUrl, query, readOne, refOf, requires } from "./common.js"
+import { State, type Store } from "../State.js"
+import {
+  DEFAULT_LIMIT,
+  fileOr404,
+  limitParam,
+  pathFile,
+  projectUrl,
+  query,
+  readOne,
+  refOf,
+  requires,
+  resolveItems,
+  withBody,
+  withStore
+} from "./common.js"
 
 /** Where these routes are mounted. */
 export const PREFIX = "/files"
@@ -62,8 +65,8 @@ const createFile = Effect.gen(function*() {
 /** The upload itself; its URL was checked by `authorizeUpload` before the body was read. */
 const uploadFile = Effect.gen(function*() {
   const { now, store } = yield* State
-  const id = yield* idParam("fileId")
-  const stored = yield* fileOr404(id)
+  const stored = yield* pathFile
+  const id = stored.meta.id
   const bytes = yield* RawBody
   // The bytes are durable before the metadata says they are there.
   yield* Effect.flatMap(Persistence, (persistence) => persistence.saveBlob(id, bytes))
@@ -94,17 +97,14 @@ export const storeEmptyFile = (name: string) =>
   })
 
 /** The files named by ids and external ids; unknown ones are `missing` unless ignored. */
-const resolveFiles = (items: ReadonlyArray<Ids.Identifier>, ignoreUnknown: boolean) =>
-  Effect.flatMap(State, ({ store }) => {
-    const found: Array<Files.FileMetadata> = []
-    const unknown: Array<ItemRef> = []
-    for (const identifier of items) {
-      const stored = "id" in identifier ? store.files.get(identifier.id) : store.fileByExternalId(identifier.externalId)
-      if (stored === undefined) unknown.push(refOf(identifier))
-      else found.push(stored.meta)
-    }
-    return unknown.length > 0 && !ignoreUnknown ? Effect.fail(missing(unknown, "files")) : Effect.succeed(found)
-  })
+const resolveFiles = (store: Store, body: typeof FileByIdsRequest.Type) =>
+  resolveItems(
+    body.items,
+    (identifier) => "id" in identifier ? store.files.get(identifier.id) : store.fileByExternalId(identifier.externalId),
+    refOf,
+    "files",
+    body.ignoreUnknownIds ?? false
+  )
 
 const uploadPath = new RegExp(`^${PREFIX}/upload/([^/]+)$`)
 
@@ -129,43 +129,37 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.post("/", createFile),
   HttpRouter.get(
     "/",
-    Effect.gen(function*() {
-      yield* requires("filesAcl:READ")
-      const { store } = yield* State
-      const limit = (yield* limitParam) ?? DEFAULT_LIMIT
-      return encoded(FileList, { items: [...store.files.values()].slice(0, limit).map((f) => f.meta) })
-    })
+    withStore(
+      "filesAcl:READ",
+      (store) =>
+        Effect.map(limitParam, (limit) =>
+          encoded(FileList, {
+            items: [...store.files.values()].slice(0, limit ?? DEFAULT_LIMIT).map((f) => f.meta)
+          }))
+    )
   ),
   HttpRouter.put("/upload/:fileId", uploadFile),
-  HttpRouter.get(
-    "/:fileId",
-    readOne(
+  HttpRouter.get("/:fileId", readOne("filesAcl:READ", pathFile, (stored) => encoded(Files.FileMetadata, stored.meta))),
+  HttpRouter.post(
+    "/byids",
+    withBody(
       "filesAcl:READ",
-      Effect.flatMap(idParam("fileId"), fileOr404),
-      (stored) => encoded(Files.FileMetadata, stored.meta)
+      FileByIdsRequest,
+      (body, store) =>
+        Effect.map(resolveFiles(store, body), (found) => encoded(FileList, { items: found.map((f) => f.meta) }))
     )
   ),
   HttpRouter.post(
-    "/byids",
-    Effect.gen(function*() {
-      yield* requires("filesAcl:READ")
-      const body = yield* decodeBody(FileByIdsRequest)
-      return encoded(FileList, { items: yield* resolveFiles(body.items, body.ignoreUnknownIds ?? false) })
-    })
-  ),
-  HttpRouter.post(
     "/delete",
-    Effect.gen(function*() {
-      yield* requires("filesAcl:WRITE")
-      const { store } = yield* State
-      const persistence = yield* Persistence
-      const body = yield* decodeBody(FileByIdsRequest)
-      for (const meta of yield* resolveFiles(body.items, body.ignoreUnknownIds ?? false)) {
-        store.files.delete(meta.id)
-        store.touch("file", meta.id)
-        yield* persistence.deleteBlob(meta.id)
-      }
-      return encoded(Items.EmptyResponse, {})
-    })
+    withBody("filesAcl:WRITE", FileByIdsRequest, (body, store) =>
+      Effect.gen(function*() {
+        const persistence = yield* Persistence
+        for (const { meta } of yield* resolveFiles(store, body)) {
+          store.files.delete(meta.id)
+          store.touch("file", meta.id)
+          yield* persistence.deleteBlob(meta.id)
+        }
+        return encoded(Items.EmptyResponse, {})
+      }))
   )
 )

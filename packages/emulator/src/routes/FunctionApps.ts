@@ -8,7 +8,7 @@ import { CogniteFunction, FunctionApp } from "@effect-cdf/core"
 import { HttpRouter, HttpServerRequest } from "@effect/platform"
 import { Deferred, Effect, Redacted, Schema } from "effect"
 import { decodeBody, encoded, jsonResponse } from "../internal/http.js"
-import { State, type StoredCall } from "../State.js"
+import type { StoredCall } from "../State.js"
 import { CallItems } from "./Calls.js"
 import {
   appOr404,
@@ -17,9 +17,10 @@ import {
   idParam,
   projectUrl,
   readOne,
-  requireActivated,
   requires,
-  startCall
+  requiresActivated,
+  startCall,
+  withStore
 } from "./common.js"
 import { FunctionList } from "./Functions.js"
 
@@ -43,8 +44,7 @@ const appResult = (stored: StoredCall) => {
 }
 
 const appCall = Effect.gen(function*() {
-  yield* requires("functionsAcl:WRITE")
-  yield* requireActivated
+  yield* requiresActivated("functionsAcl:WRITE")
   const stored = yield* appOr404
   const request = yield* HttpServerRequest.HttpServerRequest
   const body = yield* decodeBody(FunctionApp.FunctionAppCallRequest)
@@ -70,12 +70,12 @@ const appCallOr404 = Effect.gen(function*() {
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get(
     "/",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const { store } = yield* State
-      const items = [...store.functions.values()].map((f) => f.fn).filter((fn) => fn.externalId !== undefined)
-      return encoded(FunctionList, { items })
-    })
+    withStore("functionsAcl:READ", (store) =>
+      Effect.succeed(
+        encoded(FunctionList, {
+          items: [...store.functions.values()].map((f) => f.fn).filter((fn) => fn.externalId !== undefined)
+        })
+      ))
   ),
   HttpRouter.get(
     "/:externalId",
@@ -84,16 +84,13 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.post("/:externalId/calls", appCall),
   HttpRouter.get(
     "/:externalId/calls",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const { store } = yield* State
-      const stored = yield* appOr404
-      const items = [...store.calls.values()]
-        .map((c) => c.call)
-        .filter((c) => c.functionId === stored.fn.id)
-        .sort(callOrder)
-      return encoded(CallItems, { items })
-    })
+    withStore("functionsAcl:READ", (store) =>
+      Effect.map(appOr404, (stored) =>
+        encoded(CallItems, {
+          items: [...store.calls.values()].map((c) => c.call).filter((c) => c.functionId === stored.fn.id).sort(
+            callOrder
+          )
+        })))
   ),
   HttpRouter.get(
     "/:externalId/calls/:callId/response",

@@ -9,21 +9,24 @@ import { HttpRouter } from "@effect/platform"
 import { Effect, Redacted, Schema } from "effect"
 import { Executor, IN_PROCESS_PREFIX } from "../Executor.js"
 import { HandlerRuntime } from "../HandlerRuntime.js"
-import { badRequest, decodeBody, decodeValue, duplicated, encoded, type ItemRef, missing } from "../internal/http.js"
+import { badRequest, decodeBody, decodeValue, duplicated, encoded } from "../internal/http.js"
 import { Scheduler } from "../Scheduler.js"
-import { State, type StoredFunction } from "../State.js"
+import { State, type Store, type StoredFunction } from "../State.js"
 import {
   activationStatus,
-  DEFAULT_LIMIT,
-  functionOr404,
-  idParam,
   inRange,
   limitParam,
+  matchesWhereGiven,
+  oldestFirst,
+  pathFunction,
   readOne,
   refOf,
-  requireActivated,
   requires,
-  RoutesConfig
+  requiresActivated,
+  resolveItems,
+  RoutesConfig,
+  withBody,
+  withStore
 } from "./common.js"
 
 /**
@@ -108,8 +111,7 @@ export const storeFunction = (write: FunctionInput, inline = false) =>
   })
 
 const createFunction = Effect.gen(function*() {
-  yield* requires("functionsAcl:WRITE")
-  yield* requireActivated
+  yield* requiresActivated("functionsAcl:WRITE")
   const { store } = yield* State
   const { limits } = yield* RoutesConfig
   const body = yield* decodeBody(FunctionCreateRequest)
@@ -144,42 +146,36 @@ const createFunction = Effect.gen(function*() {
 })
 
 const listFunctions = (filter: CogniteFunction.FunctionFilter | undefined, limit: number | undefined) =>
-  Effect.gen(function*() {
-    yield* requires("functionsAcl:READ")
-    const { store } = yield* State
-    const items = [...store.functions.values()]
-      .map((f) => f.fn)
-      .filter((fn) =>
-        filter === undefined ||
-        ((filter.name === undefined || fn.name === filter.name) &&
-          (filter.owner === undefined || fn.owner === filter.owner) &&
-          (filter.fileId === undefined || fn.fileId === filter.fileId) &&
-          (filter.status === undefined || fn.status === filter.status) &&
-          (filter.externalIdPrefix === undefined || (fn.externalId ?? "").startsWith(filter.externalIdPrefix)) &&
-          inRange(fn.createdTime, filter.createdTime) &&
-          Object.entries(filter.metadata ?? {}).every(([k, v]) => fn.metadata?.[k] === v))
-      )
-      .sort((a, b) => a.createdTime - b.createdTime || a.id - b.id)
-      .slice(0, limit ?? DEFAULT_LIMIT)
-    return encoded(FunctionList, { items })
+  withStore("functionsAcl:READ", (store) => {
+    const items = oldestFirst(
+      [...store.functions.values()]
+        .map((f) => f.fn)
+        .filter((fn) =>
+          filter === undefined ||
+          (matchesWhereGiven(filter, fn, ["name", "owner", "fileId", "status"]) &&
+            (filter.externalIdPrefix === undefined || (fn.externalId ?? "").startsWith(filter.externalIdPrefix)) &&
+            inRange(fn.createdTime, filter.createdTime) &&
+            Object.entries(filter.metadata ?? {}).every(([k, v]) => fn.metadata?.[k] === v))
+        ),
+      limit
+    )
+    return Effect.succeed(encoded(FunctionList, { items }))
   })
 
 /** The functions named by ids and external ids (each once); unknown ones are `missing` unless ignored. */
-const resolveFunctions = (items: ReadonlyArray<Ids.Identifier>, ignoreUnknown: boolean) =>
-  Effect.flatMap(State, ({ store }) => {
-    const found: Array<StoredFunction> = []
-    const unknown: Array<ItemRef> = []
-    for (const identifier of items) {
-      const stored = "id" in identifier
-        ? store.functions.get(identifier.id)
-        : store.functionByExternalId(identifier.externalId)
+const resolveFunctions = (store: Store, body: typeof Items.FunctionIdentifiersRequest.Type) =>
+  Effect.map(
+    resolveItems(
+      body.items,
+      (identifier) =>
+        "id" in identifier ? store.functions.get(identifier.id) : store.functionByExternalId(identifier.externalId),
       // The real service spells an unknown external id `external_id` here.
-      if (stored === undefined) {
-        unknown.push("id" in identifier ? refOf(identifier) : { external_id: identifier.externalId })
-      } else if (!found.includes(stored)) found.push(stored)
-    }
-    return unknown.length > 0 && !ignoreUnknown ? Effect.fail(missing(unknown, "functions")) : Effect.succeed(found)
-  })
+      (identifier) => "id" in identifier ? refOf(identifier) : { external_id: identifier.externalId },
+      "functions",
+      body.ignoreUnknownIds ?? false
+    ),
+    (found) => [...new Set(found)]
+  )
 
 /** Deletes a function with its calls and schedules, and releases its prepared handler. */
 const deleteFunction = (stored: StoredFunction) =>
@@ -218,22 +214,21 @@ export const router = HttpRouter.empty.pipe(
   ),
   HttpRouter.post(
     "/functions/byids",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const body = yield* decodeBody(Items.FunctionIdentifiersRequest)
-      const found = yield* resolveFunctions(body.items, body.ignoreUnknownIds ?? false)
-      return encoded(FunctionList, { items: found.map((f) => f.fn) })
-    })
+    withBody(
+      "functionsAcl:READ",
+      Items.FunctionIdentifiersRequest,
+      (body, store) =>
+        Effect.map(resolveFunctions(store, body), (found) => encoded(FunctionList, { items: found.map((f) => f.fn) }))
+    )
   ),
   HttpRouter.post(
     "/functions/delete",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:WRITE")
-      const body = yield* decodeBody(Items.FunctionIdentifiersRequest)
-      const found = yield* resolveFunctions(body.items, body.ignoreUnknownIds ?? false)
-      yield* Effect.forEach(found, deleteFunction, { discard: true })
-      return encoded(Items.EmptyResponse, {})
-    })
+    withBody("functionsAcl:WRITE", Items.FunctionIdentifiersRequest, (body, store) =>
+      Effect.as(
+        Effect.flatMap(resolveFunctions(store, body), (found) =>
+          Effect.forEach(found, deleteFunction, { discard: true })),
+        encoded(Items.EmptyResponse, {})
+      ))
   ),
   HttpRouter.get(
     "/functions/limits",
@@ -274,10 +269,6 @@ export const router = HttpRouter.empty.pipe(
   ),
   HttpRouter.get(
     "/functions/:functionId",
-    readOne(
-      "functionsAcl:READ",
-      Effect.flatMap(idParam("functionId"), functionOr404),
-      (stored) => encoded(CogniteFunction.CogniteFunction, stored.fn)
-    )
+    readOne("functionsAcl:READ", pathFunction, (stored) => encoded(CogniteFunction.CogniteFunction, stored.fn))
   )
 )

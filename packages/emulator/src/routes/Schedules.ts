@@ -10,19 +10,21 @@ import { Effect, Redacted, Schema } from "effect"
 import { describeCron } from "../internal/cronText.js"
 import { badRequest, decodeBody, decodeValue, encoded, type ItemRef, missing } from "../internal/http.js"
 import { Scheduler } from "../Scheduler.js"
-import { State } from "../State.js"
+import { State, type Store } from "../State.js"
 import {
   bindNonce,
   checkInput,
-  DEFAULT_LIMIT,
-  idParam,
   inRange,
   limitParam,
+  matchesWhereGiven,
+  oldestFirst,
+  pathSchedule,
   readOne,
-  requireActivated,
-  requires,
+  requiresActivated,
+  resolveItems,
   RoutesConfig,
-  scheduleOr404
+  withBody,
+  withStore
 } from "./common.js"
 
 /** Where these routes are mounted. */
@@ -36,31 +38,27 @@ const RawScheduleListRequest = Schema.Struct({
 })
 
 const listSchedules = (filter: FunctionSchedule.FunctionScheduleFilter | undefined, limit: number | undefined) =>
-  Effect.gen(function*() {
-    yield* requires("functionsAcl:READ")
-    const { store } = yield* State
+  withStore("functionsAcl:READ", (store) => {
     const xidFunction = filter?.functionExternalId === undefined
       ? undefined
       : store.functionByExternalId(filter.functionExternalId)
-    const items = [...store.schedules.values()]
-      .map((s) => s.schedule)
-      .filter((s) =>
-        filter === undefined ||
-        ((filter.name === undefined || s.name === filter.name) &&
-          (filter.functionId === undefined || s.functionId === filter.functionId) &&
-          (filter.functionExternalId === undefined ||
-            (xidFunction !== undefined && s.functionId === xidFunction.fn.id)) &&
-          (filter.cronExpression === undefined || s.cronExpression === filter.cronExpression) &&
-          inRange(s.createdTime, filter.createdTime))
-      )
-      .sort((a, b) => a.createdTime - b.createdTime || a.id - b.id)
-      .slice(0, limit ?? DEFAULT_LIMIT)
-    return encoded(ScheduleList, { items })
+    const items = oldestFirst(
+      [...store.schedules.values()]
+        .map((s) => s.schedule)
+        .filter((s) =>
+          filter === undefined ||
+          (matchesWhereGiven(filter, s, ["name", "functionId", "cronExpression"]) &&
+            (filter.functionExternalId === undefined ||
+              (xidFunction !== undefined && s.functionId === xidFunction.fn.id)) &&
+            inRange(s.createdTime, filter.createdTime))
+        ),
+      limit
+    )
+    return Effect.succeed(encoded(ScheduleList, { items }))
   })
 
 const createSchedule = Effect.gen(function*() {
-  yield* requires("functionsAcl:WRITE")
-  yield* requireActivated
+  yield* requiresActivated("functionsAcl:WRITE")
   const { now, store } = yield* State
   const { limits } = yield* RoutesConfig
   const body = yield* decodeBody(ScheduleCreateRequest)
@@ -136,19 +134,14 @@ const scheduleFilter = (raw: Readonly<Record<string, unknown>> | undefined) =>
   })
 
 /** The schedules named in the body; unknown ones are `missing` unless ignored. */
-const namedSchedules = Effect.gen(function*() {
-  const { store } = yield* State
-  const body = yield* decodeBody(Items.ScheduleIdsRequest)
-  const unknown = body.items.filter((item) => !store.schedules.has(item.id)).map((item) => ({ id: item.id }))
-  if (unknown.length > 0 && body.ignoreUnknownIds !== true) return yield* Effect.fail(missing(unknown, "schedules"))
-  return body.items.flatMap((item) => {
-    const s = store.schedules.get(item.id)
-    return s === undefined ? [] : [s]
-  })
-})
-
-/** The schedule named by the path. */
-const pathSchedule = Effect.flatMap(idParam("scheduleId"), scheduleOr404)
+const namedSchedules = (store: Store, body: typeof Items.ScheduleIdsRequest.Type) =>
+  resolveItems(
+    body.items,
+    (item) => store.schedules.get(item.id),
+    (item) => ({ id: item.id }),
+    "schedules",
+    body.ignoreUnknownIds === true
+  )
 
 /** The routes under `PREFIX`, relative to it. */
 export const router = HttpRouter.empty.pipe(
@@ -163,31 +156,34 @@ export const router = HttpRouter.empty.pipe(
   ),
   HttpRouter.post(
     "/byids",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:READ")
-      const found = yield* namedSchedules
-      return encoded(ScheduleList, { items: found.map((s) => s.schedule) })
-    })
+    withBody(
+      "functionsAcl:READ",
+      Items.ScheduleIdsRequest,
+      (body, store) =>
+        Effect.map(
+          namedSchedules(store, body),
+          (found) => encoded(ScheduleList, { items: found.map((s) => s.schedule) })
+        )
+    )
   ),
   HttpRouter.post(
     "/delete",
-    Effect.gen(function*() {
-      yield* requires("functionsAcl:WRITE")
-      const { store } = yield* State
-      const scheduler = yield* Scheduler
-      for (const s of yield* namedSchedules) {
-        const id = s.schedule.id
-        store.schedules.delete(id)
-        store.touch("schedule", id)
-        const session = s.schedule.sessionId === undefined ? undefined : store.sessions.get(s.schedule.sessionId)
-        if (session !== undefined) {
-          session.status = "REVOKED"
-          store.touch("session", session.id)
+    withBody("functionsAcl:WRITE", Items.ScheduleIdsRequest, (body, store) =>
+      Effect.gen(function*() {
+        const scheduler = yield* Scheduler
+        for (const s of yield* namedSchedules(store, body)) {
+          const id = s.schedule.id
+          store.schedules.delete(id)
+          store.touch("schedule", id)
+          const session = s.schedule.sessionId === undefined ? undefined : store.sessions.get(s.schedule.sessionId)
+          if (session !== undefined) {
+            session.status = "REVOKED"
+            store.touch("session", session.id)
+          }
+          yield* scheduler.stop(id)
         }
-        yield* scheduler.stop(id)
-      }
-      return encoded(Items.EmptyResponse, {})
-    })
+        return encoded(Items.EmptyResponse, {})
+      }))
   ),
   HttpRouter.get(
     "/:scheduleId",

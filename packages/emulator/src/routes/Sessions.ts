@@ -6,11 +6,11 @@
 import { Ids, Items, Session } from "@effect-cdf/core"
 import { HttpRouter } from "@effect/platform"
 import { Effect, Schema } from "effect"
-import { badRequest, decodeBody, encoded, jsonResponse, missing } from "../internal/http.js"
+import { badRequest, decodeBody, encoded, jsonResponse } from "../internal/http.js"
 import { randomToken } from "../internal/ids.js"
 import { State, type StoredSession } from "../State.js"
 import { Tokens } from "../Tokens.js"
-import { limitParam, query, requires, RoutesConfig } from "./common.js"
+import { limitParam, query, requires, resolveItems, RoutesConfig, withBody, withStore } from "./common.js"
 
 /** Where these routes are mounted. */
 export const PREFIX = "/sessions"
@@ -85,47 +85,38 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.post("/", createSession),
   HttpRouter.get(
     "/",
-    Effect.gen(function*() {
-      yield* requires("sessionsAcl:LIST")
-      const { store } = yield* State
-      const limit = (yield* limitParam) ?? DEFAULT_SESSION_LIMIT
-      const status = (yield* query).get("status")
-      const items = [...store.sessions.values()]
-        .filter((s) => status === null || s.status === status.toUpperCase())
-        .slice(0, limit)
-        .map(sessionView)
-      return encoded(SessionList, { items })
-    })
+    withStore("sessionsAcl:LIST", (store) =>
+      Effect.gen(function*() {
+        const limit = (yield* limitParam) ?? DEFAULT_SESSION_LIMIT
+        const status = (yield* query).get("status")
+        const items = [...store.sessions.values()]
+          .filter((s) => status === null || s.status === status.toUpperCase())
+          .slice(0, limit)
+          .map(sessionView)
+        return encoded(SessionList, { items })
+      }))
   ),
   HttpRouter.post(
     "/byids",
-    Effect.gen(function*() {
-      yield* requires("sessionsAcl:LIST")
-      const { store } = yield* State
-      const body = yield* decodeBody(SessionIdsRequest)
-      const unknown = body.items.filter((item) => !store.sessions.has(item.id)).map((item) => ({ id: item.id }))
-      if (unknown.length > 0) return yield* Effect.fail(missing(unknown, "sessions"))
-      const items = body.items.flatMap((item) => {
-        const s = store.sessions.get(item.id)
-        return s === undefined ? [] : [sessionView(s)]
-      })
-      return encoded(SessionList, { items })
-    })
+    withBody("sessionsAcl:LIST", SessionIdsRequest, (body, store) =>
+      Effect.map(
+        resolveItems(body.items, (item) => store.sessions.get(item.id), (item) => ({ id: item.id }), "sessions", false),
+        (found) => encoded(SessionList, { items: found.map(sessionView) })
+      ))
   ),
+  // Revoking a session that is not there is not an error: the session is gone either way.
   HttpRouter.post(
     "/revoke",
-    Effect.gen(function*() {
-      yield* requires("sessionsAcl:DELETE")
-      const { store } = yield* State
-      const body = yield* decodeBody(SessionIdsRequest)
-      const items = body.items.flatMap((item) => {
-        const s = store.sessions.get(item.id)
-        if (s === undefined) return []
-        s.status = "REVOKED"
-        store.touch("session", s.id)
-        return [sessionView(s)]
-      })
-      return encoded(SessionList, { items })
-    })
+    withBody("sessionsAcl:DELETE", SessionIdsRequest, (body, store) =>
+      Effect.sync(() => {
+        const items = body.items.flatMap((item) => {
+          const s = store.sessions.get(item.id)
+          if (s === undefined) return []
+          s.status = "REVOKED"
+          store.touch("session", s.id)
+          return [sessionView(s)]
+        })
+        return encoded(SessionList, { items })
+      }))
   )
 )

@@ -6,11 +6,21 @@
 import type { CogniteFunction, FunctionCall, FunctionsLimits, Ids } from "@effect-cdf/core"
 import { HttpRouter, HttpServerRequest } from "@effect/platform"
 import type { HttpServerResponse } from "@effect/platform"
+import type { Schema } from "effect"
 import { Context, Effect } from "effect"
 import { Executor } from "../Executor.js"
-import { ApiFailure, badRequest, forbidden, intParam, type ItemRef, jsonSize } from "../internal/http.js"
+import {
+  ApiFailure,
+  badRequest,
+  decodeBody,
+  forbidden,
+  intParam,
+  type ItemRef,
+  jsonSize,
+  missing
+} from "../internal/http.js"
 import type { Limits } from "../Limits.js"
-import { State, type StoredSession } from "../State.js"
+import { State, type Store, type StoredSession } from "../State.js"
 
 /** A capability (ACL and action) an endpoint requires. Disabled ones answer 403. */
 export type Capability =
@@ -59,6 +69,20 @@ export const readOne = <S, E, R>(
   answer: (stored: S) => HttpServerResponse.HttpServerResponse
 ) => Effect.zipRight(requires(capability), Effect.map(lookup, answer))
 
+/** A handler that needs `capability` and answers with `handle` of the store. */
+export const withStore = <B, E, R>(capability: Capability, handle: (store: Store) => Effect.Effect<B, E, R>) =>
+  Effect.zipRight(requires(capability), Effect.flatMap(State, ({ store }) => handle(store)))
+
+/**
+ * A handler that needs `capability`, decodes the request body with `schema` and answers with `handle`
+ * of the body and the store: the order every body-taking endpoint checks things in.
+ */
+export const withBody = <A, I, B, E, R>(
+  capability: Capability,
+  schema: Schema.Schema<A, I>,
+  handle: (body: A, store: Store) => Effect.Effect<B, E, R>
+) => withStore(capability, (store) => Effect.flatMap(decodeBody(schema), (body) => handle(body, store)))
+
 /** The activation status; a requested activation completes once its delay has passed. */
 export const activationStatus = Effect.gen(function*() {
   const { now, store } = yield* State
@@ -73,7 +97,7 @@ export const activationStatus = Effect.gen(function*() {
 })
 
 /** Fails with 403 unless Functions is activated. */
-export const requireActivated = Effect.gen(function*() {
+const requireActivated = Effect.gen(function*() {
   const status = yield* activationStatus
   if (status === "activated") return
   const { project } = yield* RoutesConfig
@@ -81,6 +105,9 @@ export const requireActivated = Effect.gen(function*() {
     forbidden(`Cognite Functions is ${status} for project ${project}: activate it with POST /functions/status`)
   )
 })
+
+/** Fails with 403 without `capability`, then unless Functions is activated: what every write that runs needs. */
+export const requiresActivated = (capability: Capability) => Effect.zipRight(requires(capability), requireActivated)
 
 /** A path parameter. */
 export const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name])
@@ -107,11 +134,24 @@ export const limitParam = Effect.flatMap(query, (params) => {
 export const refOf = (identifier: Ids.Identifier): ItemRef =>
   "id" in identifier ? { id: identifier.id } : { externalId: identifier.externalId }
 
+/** Whether `value` equals `filter` on each of `keys` the filter names (a key it leaves out matches all). */
+export const matchesWhereGiven = <F extends object, K extends keyof F>(
+  filter: F,
+  value: { readonly [k in K]?: F[k] },
+  keys: ReadonlyArray<K>
+) => keys.every((key) => filter[key] === undefined || value[key] === filter[key])
+
 /** Whether `value` is in a time range filter. */
 export const inRange = (value: number | undefined, range: typeof CogniteFunction.TimeRange.Type | undefined) =>
   range === undefined ||
   (value !== undefined && (range.min === undefined || value >= range.min) &&
     (range.max === undefined || value <= range.max))
+
+/** The first page of a list the API returns oldest first (ties by id): `limit` items, or `DEFAULT_LIMIT`. */
+export const oldestFirst = <A extends { readonly createdTime: number; readonly id: number }>(
+  items: ReadonlyArray<A>,
+  limit: number | undefined
+) => [...items].sort((a, b) => a.createdTime - b.createdTime || a.id - b.id).slice(0, limit ?? DEFAULT_LIMIT)
 
 /** Newest first; ties broken by id so a cursor is a strict position. */
 export const callOrder = (a: FunctionCall.FunctionCall, b: FunctionCall.FunctionCall) =>
@@ -146,6 +186,36 @@ export const scheduleOr404 = (id: number) =>
 /** The file `id`, or a 404. */
 export const fileOr404 = (id: number) =>
   Effect.flatMap(State, ({ store }) => found(store.files.get(id), `File ${id} not found`, { id }))
+
+/** The function the `functionId` path parameter names, or a 404. */
+export const pathFunction = Effect.flatMap(idParam("functionId"), functionOr404)
+
+/** The file the `fileId` path parameter names, or a 404. */
+export const pathFile = Effect.flatMap(idParam("fileId"), fileOr404)
+
+/** The schedule the `scheduleId` path parameter names, or a 404. */
+export const pathSchedule = Effect.flatMap(idParam("scheduleId"), scheduleOr404)
+
+/**
+ * What a by-ids request names, in its order: `lookup` finds each item, and those it does not find fail
+ * the request as `missing` `resource` (named by `ref`), unless `ignoreUnknown`.
+ */
+export const resolveItems = <I, S>(
+  items: ReadonlyArray<I>,
+  lookup: (item: I) => S | undefined,
+  ref: (item: I) => ItemRef,
+  resource: string,
+  ignoreUnknown: boolean
+) => {
+  const found: Array<S> = []
+  const unknown: Array<ItemRef> = []
+  for (const item of items) {
+    const stored = lookup(item)
+    if (stored === undefined) unknown.push(ref(item))
+    else found.push(stored)
+  }
+  return unknown.length > 0 && !ignoreUnknown ? Effect.fail(missing(unknown, resource)) : Effect.succeed(found)
+}
 
 /** The function of the Function App named by the `externalId` path parameter, or a 404. */
 export const appOr404 = Effect.gen(function*() {

@@ -29,6 +29,7 @@ import { validCallId } from "./ids.js"
 import { logInterruptedWait } from "./interrupted.js"
 import { decodeResponse, failIfFailed } from "./outcome.js"
 import { gateFor, type PacingOptions } from "./pacing.js"
+import { transientPollError } from "./polling.js"
 import { KnownCalls } from "./reconcile.js"
 import { makeReconciler } from "./reconciler.js"
 import { sendCall } from "./send.js"
@@ -53,14 +54,6 @@ const withStatus = (report: CallReport, status: string): CallReport =>
   report.statuses[report.statuses.length - 1] === status
     ? report
     : { ...report, statuses: [...report.statuses, status] }
-
-/** A poll failure the transport already retried: ridden out until the deadline, with the server's hint. */
-const transient = (error: { readonly _tag: string; readonly retryAfterMillis?: number | undefined }) =>
-  error._tag === "RateLimited"
-    ? Option.some(error.retryAfterMillis ?? 0)
-    : error._tag === "ServerError" || error._tag === "TransportError"
-    ? Option.some(0)
-    : Option.none()
 
 const validData = (data: unknown): Effect.Effect<Readonly<Record<string, unknown>>, InvalidInput> =>
   data === undefined ? Effect.succeed({}) : Either.match(decodeInputData(data), {
@@ -170,10 +163,14 @@ export const make = (pacing?: PacingOptions) =>
         functionId,
         startWith(functionId, data, options, progress).pipe(
           Effect.flatMap((started) =>
-            Effect.map(
-              waitUntilEnded(started.handle, Option.some(started.call), started.report, options),
-              (ended) => ({ handle: started.handle, ended })
-            )
+            Effect.flatMap(Polling.PollSchedule, (fallback) =>
+              Effect.map(
+                waitUntilEnded(started.handle, Option.some(started.call), started.report, {
+                  ...options,
+                  schedule: options.schedule ?? gate.whileQueued(functionId, fallback)
+                }),
+                (ended) => ({ handle: started.handle, ended })
+              ))
           )
         )
       ).pipe(
@@ -212,7 +209,7 @@ export const make = (pacing?: PacingOptions) =>
           )
             .pipe(Effect.annotateLogs({ functionId: handle.functionId, callId: handle.callId }))
         },
-        transient
+        transient: transientPollError
       })
       const now = yield* Clock.currentTimeMillis
       const lastStatus = ended._tag === "Done"

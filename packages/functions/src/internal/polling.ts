@@ -74,3 +74,11 @@ export const until = Effect.fnUntraced(function*<A, E, R>(options: UntilOptions<
     yield* sleep(Math.min(clampHint(hint.value), Math.max(0, left)))
   }
 })
+
+/** A poll failure the transport already retried: ridden out until the deadline, with the server's hint. */
+export const transientPollError = (error: { readonly _tag: string; readonly retryAfterMillis?: number | undefined }) =>
+  error._tag === "RateLimited"
+    ? Option.some(error.retryAfterMillis ?? 0)
+    : error._tag === "ServerError" || error._tag === "TransportError"
+    ? Option.some(0)
+    : Option.none()

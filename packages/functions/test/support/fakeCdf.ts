@@ -1,7 +1,8 @@
 /** A scripted fake of the CDF API for the Functions and Schedules tests: records every request, answers JSON. */
 import { Auth, CdfClient } from "@effect-cdf/http"
+import * as TestClockDriver from "@effect-cdf/http/TestClockDriver"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
-import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, TestClock, Tracer } from "effect"
+import { Cause, Clock, Effect, Exit, Layer, Logger, LogLevel, Redacted, Tracer } from "effect"
 import { gunzipSync } from "node:zlib"
 import * as Functions from "../../src/Functions.js"
 import * as Schedules from "../../src/Schedules.js"
@@ -123,27 +124,11 @@ export const itemsOf = (seen: Seen | undefined): Array<unknown> => {
   return json.items
 }
 
-const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-
 /**
  * Runs `effect` to its end under the TestClock: whenever it waits, the clock jumps to the earliest pending
- * sleep no further than `horizonMillis` ahead.
+ * sleep no further than `horizonMillis` ahead (http's own driver, the one users get).
  */
-export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>, horizonMillis = 61_000) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 100_000; i++) {
-      yield* realYield
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) {
-        return yield* Exit.matchEffect(done.value, { onFailure: Effect.failCause, onSuccess: Effect.succeed })
-      }
-      const now = yield* Clock.currentTimeMillis
-      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= now + horizonMillis)
-      if (next.length > 0) yield* TestClock.setTime(Math.min(...next))
-    }
-    return yield* Effect.dieMessage("drive: the effect did not finish")
-  })
+export const drive = TestClockDriver.drive
 
 /** Everything the program told the outside world: span names, attributes, events, ends, and log lines. */
 export interface Telemetry {

@@ -4,13 +4,13 @@
  * to each pending sleep.
  */
 import { Auth, CdfClient } from "@effect-cdf/http"
+import * as TestClockDriver from "@effect-cdf/http/TestClockDriver"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Layer, Redacted, TestClock } from "effect"
+import { Clock, Effect, Layer, Redacted } from "effect"
 import { gunzipSync } from "node:zlib"
 import * as Calls from "../../src/Calls.js"
 import * as FunctionApps from "../../src/FunctionApps.js"
 import * as Sessions from "../../src/Sessions.js"
-import { drive as driveWithin } from "./fakeCdf.js"
 
 /** A request as the fake saw it. */
 export interface Seen {
@@ -111,28 +111,11 @@ const defaults = (seen: Seen): Reply => {
   return { status: 404, body: { error: { code: 404, message: `no route ${seen.method} ${seen.path}` } } }
 }
 
-const realYield = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-
 /** Runs `effect` to its end under the TestClock, jumping to each pending sleep up to an hour ahead. */
-export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) => driveWithin(effect, 3_600_000)
+export const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) => TestClockDriver.drive(effect, 3_600_000)
 
 /** Moves the TestClock forward by `millis`, stopping at each pending sleep and letting real promises settle. */
-export const advance = (millis: number) =>
-  Effect.gen(function*() {
-    const target = (yield* Clock.currentTimeMillis) + millis
-    for (let i = 0; i < 100_000; i++) {
-      yield* realYield
-      yield* realYield
-      const now = yield* Clock.currentTimeMillis
-      const next = Array.from(yield* TestClock.sleeps()).filter((at) => at > now && at <= target)
-      if (next.length === 0) {
-        if (now < target) yield* TestClock.setTime(target)
-        yield* realYield
-        return
-      }
-      yield* TestClock.setTime(Math.min(...next))
-    }
-  })
+export const advance = TestClockDriver.advance
 
 /**
  * A function 7 whose call 100 is created Running; its n-th poll (from 1) answers `poll(n)`; its response is
