@@ -33,6 +33,8 @@ export interface Entry {
   readonly functionId: Option.Option<number>
   /** The session made for that POST alone: its status tells whether the call was created. */
   readonly sessionId: Option.Option<number>
+  /** A run saw that session unused and is revoking it: a revoked session then says the call was not created. */
+  readonly revoking: boolean
   readonly callId: Option.Option<number>
 }
 
@@ -72,6 +74,8 @@ export declare namespace CallLedger {
      * may take the row. Whether the row was that intent.
      */
     readonly clear: (key: string, sentAt: number) => Effect.Effect<boolean>
+    /** Records, before revoking it, that the session of the intent sent at `sentAt` was seen unused. */
+    readonly markRevoking: (key: string, sentAt: number) => Effect.Effect<void>
     /** Records the call id of a key; fails when another key already owns that call. */
     readonly recordCall: (key: string, functionId: number, callId: number) => Effect.Effect<void, AlreadyOwned>
     /** Records that the outcome of a key stays unknown. */
@@ -95,6 +99,7 @@ const fromSending = (sending: Sending): Entry => ({
   state: "intent",
   functionId: Option.some(sending.functionId),
   sessionId: sending.sessionId,
+  revoking: false,
   callId: Option.none()
 })
 
@@ -124,8 +129,15 @@ export const layerMemory: Layer.Layer<CallLedger> = Layer.effect(
       clear: (key, sentAt) =>
         update(key, (entry) =>
           entry.state === "intent" && entry.sentAt === sentAt ?
-            { ...entry, state: "cleared", sessionId: Option.none() } :
+            { ...entry, state: "cleared", sessionId: Option.none(), revoking: false } :
             undefined),
+      markRevoking: (key, sentAt) =>
+        update(
+          key,
+          (entry) => entry.state === "intent" && entry.sentAt === sentAt ? { ...entry, revoking: true } : undefined
+        ).pipe(
+          Effect.asVoid
+        ),
       recordCall: (key, functionId, callId) =>
         Effect.flatMap(Ref.get(rows), (map) => {
           for (const entry of map.values()) {
@@ -187,6 +199,7 @@ const Row = Schema.Struct({
   state: Schema.Literal("intent", "cleared", "started", "unknown"),
   function_id: Schema.NullOr(Int),
   session_id: Schema.NullOr(Int),
+  revoking: Schema.Union(Schema.Boolean, Int),
   call_id: Schema.NullOr(Int)
 })
 const decodeRow = Schema.decodeUnknownSync(Row)
@@ -201,6 +214,7 @@ const toEntry = (raw: unknown): Entry => {
     state: row.state,
     functionId: Option.fromNullable(row.function_id),
     sessionId: Option.fromNullable(row.session_id),
+    revoking: row.revoking === true || row.revoking === 1,
     callId: Option.fromNullable(row.call_id)
   }
 }
@@ -217,6 +231,7 @@ export const migrate: Effect.Effect<void, never, SqlClient.SqlClient> = Effect.g
     state VARCHAR(16) NOT NULL,
     function_id BIGINT,
     session_id BIGINT,
+    revoking SMALLINT NOT NULL DEFAULT 0,
     call_id BIGINT
   )`
   yield* sql`CREATE UNIQUE INDEX IF NOT EXISTS ${sql(`${TABLE}_call`)} ON ${sql(TABLE)} (function_id, call_id)`
@@ -249,7 +264,7 @@ export const makeSql: Effect.Effect<CallLedger.Service, never, SqlClient.SqlClie
           session_id: sessionId
         })
       } ON CONFLICT (key) DO UPDATE SET state = 'intent', run_id = ${sending.runId}, sent_at = ${sending.sentAt},
-        function_id = ${sending.functionId}, session_id = ${sessionId}
+        function_id = ${sending.functionId}, session_id = ${sessionId}, revoking = 0
         WHERE ${table}.state = 'cleared' OR (${table}.state = 'intent' AND ${table}.run_id = ${sending.runId})
       RETURNING key`.pipe(
         Effect.map((rows) => rows.length === 1),
@@ -257,10 +272,15 @@ export const makeSql: Effect.Effect<CallLedger.Service, never, SqlClient.SqlClie
       )
     },
     clear: (key, sentAt) =>
-      sql`UPDATE ${table} SET state = 'cleared', session_id = NULL
+      sql`UPDATE ${table} SET state = 'cleared', session_id = NULL, revoking = 0
       WHERE key = ${key} AND state = 'intent' AND sent_at = ${sentAt} RETURNING key`.pipe(
         Effect.map((rows) => rows.length === 1),
         Effect.orDie
+      ),
+    markRevoking: (key, sentAt) =>
+      sql`UPDATE ${table} SET revoking = 1 WHERE key = ${key} AND state = 'intent' AND sent_at = ${sentAt}`.pipe(
+        Effect.orDie,
+        Effect.asVoid
       ),
     recordCall: (key, functionId, callId) =>
       sql`SELECT key FROM ${table} WHERE function_id = ${functionId} AND call_id = ${callId} AND key <> ${key}`.pipe(

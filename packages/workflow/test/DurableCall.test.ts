@@ -195,6 +195,35 @@ describe("a re-run of the start never sends a second POST blindly", () => {
       assert.strictEqual(session?.status, "REVOKED")
     }).pipe(Effect.provide(TestLive)))
 
+  it.effect("a run that saw the session unused, revoked it and died before clearing the row: sent again once", () =>
+    Effect.gen(function*() {
+      const sessions = yield* Sessions.Sessions
+      const ledger = yield* CallLedger.CallLedger
+      const issued = yield* sessions.issue()
+      const fn = yield* functionId
+      const sentAt = yield* Clock.currentTimeMillis
+      const sessionId = Option.getOrUndefined(issued.sessionId)
+      yield* recordSending("k10", { functionId: fn.id, sentAt, sessionId })
+      yield* ledger.markRevoking("k10", sentAt)
+      yield* sessions.revoke(Option.toArray(issued.sessionId))
+      const result = yield* withTime(CallWorkflow.call("double", { x: 5 }, { key: "k10" }))
+      assert.deepStrictEqual(result.response, { doubled: 10 })
+      assert.strictEqual((yield* executions).length, 1)
+    }).pipe(Effect.provide(TestLive)))
+
+  it.effect("a revoked session that no run of ours saw unused proves nothing: CallOutcomeUnknown, no call", () =>
+    Effect.gen(function*() {
+      const sessions = yield* Sessions.Sessions
+      const issued = yield* sessions.issue()
+      const fn = yield* functionId
+      const sessionId = Option.getOrUndefined(issued.sessionId)
+      yield* recordSending("k11", { functionId: fn.id, sentAt: yield* Clock.currentTimeMillis, sessionId })
+      yield* sessions.revoke(Option.toArray(issued.sessionId))
+      const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 5 }, { key: "k11" })))
+      assert.strictEqual(error._tag, "CallOutcomeUnknown")
+      assert.strictEqual((yield* executions).length, 0)
+    }).pipe(Effect.provide(TestLive)))
+
   it.effect("not created, but an unowned call of the function started since: not sent again, unknown", () =>
     Effect.gen(function*() {
       const sessions = yield* Sessions.Sessions

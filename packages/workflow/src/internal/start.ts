@@ -5,11 +5,11 @@
  * revoked) is the one case in which the POST is sent again, `ACTIVE` adopts the one call it can be, and
  * anything else ends as `CallOutcomeUnknown`, never as a second call.
  */
-import { FunctionCall } from "@effect-cdf/core"
+import { FunctionCall, Ids } from "@effect-cdf/core"
 import { CallOutcomeUnknown, RequestDescription } from "@effect-cdf/core/Errors"
-import { Calls } from "@effect-cdf/functions"
+import { Calls, Sessions } from "@effect-cdf/functions"
 import type { FunctionRef } from "@effect-cdf/functions/FunctionRef"
-import { Chunk, Clock, Duration, Effect, Option, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Option, Schema, Stream } from "effect"
 import type { Entry } from "../CallLedger.js"
 import { CallLedger } from "../CallLedger.js"
 
@@ -103,36 +103,48 @@ const adopt = Effect.fnUntraced(function*(config: StartConfig, call: FunctionCal
   return started(call, sentAt, true)
 })
 
+/** A session's status, `undefined` when it cannot be read (then `Calls.reconcile` decides alone). */
+const sessionStatus = (id: number) =>
+  Effect.flatMap(
+    Schema.decodeUnknown(Ids.SessionId)(id),
+    (sessionId) => Effect.flatMap(Sessions.Sessions, (sessions) => sessions.retrieve([sessionId]))
+  ).pipe(
+    Effect.map((found) => found.find((session) => session.id === id)?.status),
+    Effect.orElseSucceed(() => undefined)
+  )
+
 /**
  * Before a POST is sent again after `NotCreated`: the session was seen unused and then revoked, but a lost
  * request held by the server could have bound it between those two reads. Any call of the function that
  * started since the send, is not scheduled and that no logical call owns could be that one: then nothing
  * is sent again (the outcome stays unknown) rather than risking a second execution.
  */
-const noStrayCall = Effect.fnUntraced(function*(config: StartConfig, fn: FunctionRef, error: CallOutcomeUnknown) {
-  const calls = yield* Calls.Calls
-  const since = Math.max(0, error.sentAt - Duration.toMillis(config.reconcileWindow))
-  const owned = yield* ownedNear(error.sentAt, config.reconcileWindow)
-  const listed = yield* calls.list(fn, { filter: { startTime: { min: since } }, limit: 1000 }).pipe(
-    Stream.filter((call) => call.scheduleId === undefined && !owned.has(call.id)),
-    Stream.take(1),
-    Stream.runCollect,
-    Effect.either
-  )
-  if (listed._tag === "Left") {
-    return yield* giveUp(config, {
-      sentAt: error.sentAt,
-      reason: `its session was never used, but listing the calls failed (${listed.left._tag})`
-    })
+const noStrayCall = Effect.fnUntraced(
+  function*(config: StartConfig, fn: FunctionRef, error: { readonly sentAt: number }) {
+    const calls = yield* Calls.Calls
+    const since = Math.max(0, error.sentAt - Duration.toMillis(config.reconcileWindow))
+    const owned = yield* ownedNear(error.sentAt, config.reconcileWindow)
+    const listed = yield* calls.list(fn, { filter: { startTime: { min: since } }, limit: 1000 }).pipe(
+      Stream.filter((call) => call.scheduleId === undefined && !owned.has(call.id)),
+      Stream.take(1),
+      Stream.runCollect,
+      Effect.either
+    )
+    if (listed._tag === "Left") {
+      return yield* giveUp(config, {
+        sentAt: error.sentAt,
+        reason: `its session was never used, but listing the calls failed (${listed.left._tag})`
+      })
+    }
+    if (Chunk.isNonEmpty(listed.right)) {
+      return yield* giveUp(config, {
+        sentAt: error.sentAt,
+        reason: `its session was seen unused and is revoked, but call ${Chunk.headNonEmpty(listed.right).id} of the ` +
+          "function started since and no durable call owns it: it could be this one"
+      })
+    }
   }
-  if (Chunk.isNonEmpty(listed.right)) {
-    return yield* giveUp(config, {
-      sentAt: error.sentAt,
-      reason: `its session was seen unused and is revoked, but call ${Chunk.headNonEmpty(listed.right).id} of the ` +
-        "function started since and no durable call owns it: it could be this one"
-    })
-  }
-})
+)
 
 /**
  * An intent without its call id (an earlier run died after the POST may have left): `Calls.reconcile` with
@@ -141,7 +153,19 @@ const noStrayCall = Effect.fnUntraced(function*(config: StartConfig, fn: Functio
 const reconcileIntent = Effect.fnUntraced(function*(config: StartConfig, entry: Entry) {
   const calls = yield* Calls.Calls
   const ledger = yield* CallLedger
-  const found = yield* calls.reconcile(Option.getOrElse(entry.functionId, () => config.fn), {
+  const fn = Option.getOrElse(entry.functionId, (): FunctionRef => config.fn)
+  if (Option.isSome(entry.sessionId)) {
+    const status = yield* sessionStatus(entry.sessionId.value)
+    if (status === "READY") {
+      // reconciliation will revoke it: said first, so that a crash after the revoke is not taken for a used session
+      yield* ledger.markRevoking(config.key, entry.sentAt)
+    } else if (status === "REVOKED" && entry.revoking) {
+      // an earlier run saw it unused and revoked it, then died before it cleared the row
+      yield* noStrayCall(config, fn, entry)
+      if (yield* ledger.clear(config.key, entry.sentAt)) return Option.none()
+    }
+  }
+  const found = yield* calls.reconcile(fn, {
     sentAt: entry.sentAt,
     ...(Option.isSome(entry.sessionId) ? { sessionId: entry.sessionId.value } : {}),
     window: config.reconcileWindow,
@@ -151,7 +175,7 @@ const reconcileIntent = Effect.fnUntraced(function*(config: StartConfig, entry: 
   const error = found.left
   if (error._tag === "CallOutcomeUnknown") {
     if (error.evidence === "NotCreated") {
-      yield* noStrayCall(config, Option.getOrElse(entry.functionId, () => config.fn), error)
+      yield* noStrayCall(config, fn, error)
       if (yield* ledger.clear(config.key, entry.sentAt)) return Option.none()
     }
     return yield* giveUp(config, error)
