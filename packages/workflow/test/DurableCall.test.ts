@@ -167,6 +167,16 @@ describe("a re-run of the start never sends a second POST blindly", () => {
   // the earlier run's process: another client, so its calls are not known to this one
   const earlier = Calls.make
   const functionId = Effect.flatMap(Functions.Functions, (functions) => functions.retrieve({ externalId: "double" }))
+  // an earlier run that recorded its send with a session made for it, and died before the POST left
+  const unusedIntent = (key: string) =>
+    Effect.gen(function*() {
+      const issued = yield* Effect.flatMap(Sessions.Sessions, (sessions) => sessions.issue())
+      const sentAt = yield* Clock.currentTimeMillis
+      const sessionId = Option.getOrUndefined(issued.sessionId)
+      assert.isDefined(sessionId)
+      yield* recordSending(key, { functionId: (yield* functionId).id, sentAt, sessionId })
+      return { sentAt, sessionIds: Option.toArray(issued.sessionId) }
+    })
 
   it.effect("an intent whose session was used adopts the one call it can be", () =>
     Effect.gen(function*() {
@@ -182,30 +192,21 @@ describe("a re-run of the start never sends a second POST blindly", () => {
   it.effect("an intent whose session was never used is not created: its session is revoked, the POST sent once", () =>
     Effect.gen(function*() {
       const sessions = yield* Sessions.Sessions
-      const issued = yield* sessions.issue()
-      const fn = yield* functionId
-      const sessionId = Option.getOrUndefined(issued.sessionId)
-      assert.isDefined(sessionId)
-      yield* recordSending("k2", { functionId: fn.id, sentAt: yield* Clock.currentTimeMillis, sessionId })
+      const { sessionIds } = yield* unusedIntent("k2")
       const result = yield* withTime(CallWorkflow.call("double", { x: 4 }, { key: "k2" }))
       assert.deepStrictEqual(result.response, { doubled: 8 })
       assert.isFalse(result.report.reconciled)
       assert.strictEqual((yield* executions).length, 1)
-      const [session] = yield* sessions.retrieve(sessionId === undefined ? [] : [sessionId])
+      const [session] = yield* sessions.retrieve(sessionIds)
       assert.strictEqual(session?.status, "REVOKED")
     }).pipe(Effect.provide(TestLive)))
 
   it.effect("a run that saw the session unused, revoked it and died before clearing the row: sent again once", () =>
     Effect.gen(function*() {
       const sessions = yield* Sessions.Sessions
-      const ledger = yield* CallLedger.CallLedger
-      const issued = yield* sessions.issue()
-      const fn = yield* functionId
-      const sentAt = yield* Clock.currentTimeMillis
-      const sessionId = Option.getOrUndefined(issued.sessionId)
-      yield* recordSending("k10", { functionId: fn.id, sentAt, sessionId })
-      yield* ledger.markRevoking("k10", sentAt)
-      yield* sessions.revoke(Option.toArray(issued.sessionId))
+      const { sentAt, sessionIds } = yield* unusedIntent("k10")
+      yield* Effect.flatMap(CallLedger.CallLedger, (ledger) => ledger.markRevoking("k10", sentAt))
+      yield* sessions.revoke(sessionIds)
       const result = yield* withTime(CallWorkflow.call("double", { x: 5 }, { key: "k10" }))
       assert.deepStrictEqual(result.response, { doubled: 10 })
       assert.strictEqual((yield* executions).length, 1)
@@ -213,12 +214,8 @@ describe("a re-run of the start never sends a second POST blindly", () => {
 
   it.effect("a revoked session that no run of ours saw unused proves nothing: CallOutcomeUnknown, no call", () =>
     Effect.gen(function*() {
-      const sessions = yield* Sessions.Sessions
-      const issued = yield* sessions.issue()
-      const fn = yield* functionId
-      const sessionId = Option.getOrUndefined(issued.sessionId)
-      yield* recordSending("k11", { functionId: fn.id, sentAt: yield* Clock.currentTimeMillis, sessionId })
-      yield* sessions.revoke(Option.toArray(issued.sessionId))
+      const { sessionIds } = yield* unusedIntent("k11")
+      yield* Effect.flatMap(Sessions.Sessions, (sessions) => sessions.revoke(sessionIds))
       const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 5 }, { key: "k11" })))
       assert.strictEqual(error._tag, "CallOutcomeUnknown")
       assert.strictEqual((yield* executions).length, 0)
@@ -226,14 +223,7 @@ describe("a re-run of the start never sends a second POST blindly", () => {
 
   it.effect("not created, but an unowned call of the function started since: not sent again, unknown", () =>
     Effect.gen(function*() {
-      const sessions = yield* Sessions.Sessions
-      const issued = yield* sessions.issue()
-      const fn = yield* functionId
-      yield* recordSending("k9", {
-        functionId: fn.id,
-        sentAt: yield* Clock.currentTimeMillis,
-        sessionId: Option.getOrUndefined(issued.sessionId)
-      })
+      yield* unusedIntent("k9")
       // a call no durable call owns (a lost request bound between the session's read and its revoke looks so)
       yield* (yield* earlier).start("double", { x: 1 })
       const error = yield* Effect.flip(withTime(CallWorkflow.call("double", { x: 4 }, { key: "k9" })))
