@@ -167,6 +167,13 @@ describe("a re-run of the start never sends a second POST blindly", () => {
   // the earlier run's process: another client, so its calls are not known to this one
   const earlier = Calls.make
   const functionId = Effect.flatMap(Functions.Functions, (functions) => functions.retrieve({ externalId: "double" }))
+  // the answer to the next POST .../call is lost: the connection reset before or after the call is created
+  const loseNextPost = (action: "resetBefore" | "resetAfter") =>
+    Effect.tap(Emulator.Emulator, (emulator) =>
+      emulator.setFaults({
+        seed: 1,
+        rules: [{ method: "POST", path: "/functions/*/call", times: 1, action: { _tag: action } }]
+      }))
   // an earlier run that recorded its send with a session made for it, and died before the POST left
   const unusedIntent = (key: string) =>
     Effect.gen(function*() {
@@ -274,11 +281,7 @@ describe("a re-run of the start never sends a second POST blindly", () => {
 
   it.effect("a lost answer, the call created: Calls.start adopts it and the ledger records it", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      yield* emulator.setFaults({
-        seed: 1,
-        rules: [{ method: "POST", path: "/functions/*/call", times: 1, action: { _tag: "resetAfter" } }]
-      })
+      yield* loseNextPost("resetAfter")
       const result = yield* withTime(CallWorkflow.call("double", { x: 5 }, { key: "k6" }))
       assert.deepStrictEqual(result.response, { doubled: 10 })
       assert.isTrue(result.report.reconciled)
@@ -289,11 +292,7 @@ describe("a re-run of the start never sends a second POST blindly", () => {
 
   it.effect("a lost answer, the call not created (NotCreated): the durable call sends again, once", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator.Emulator
-      yield* emulator.setFaults({
-        seed: 1,
-        rules: [{ method: "POST", path: "/functions/*/call", times: 1, action: { _tag: "resetBefore" } }]
-      })
+      const emulator = yield* loseNextPost("resetBefore")
       const result = yield* withTime(CallWorkflow.call("double", { x: 6 }, { key: "k7" }))
       assert.deepStrictEqual(result.response, { doubled: 12 })
       assert.strictEqual((yield* executions).length, 1)
