@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url"
 import type { ViteUserConfig } from "vitest/config"
 
 const root = path.dirname(fileURLToPath(import.meta.url))
-const packages = ["core", "http", "functions", "emulator", "cli", "testing"]
+const packages = ["core", "http", "functions", "emulator", "cli", "testing", "workflow"]
 
 /** Shared vitest settings: workspace packages resolve to their sources, so tests need no build. */
 const config: ViteUserConfig = {

@@ -51,8 +51,9 @@ await esbuild.build({
   target: "node20",
   outdir,
   logLevel: "warning",
-  // optional native add-ons of dependencies: loaded at run time when present, as without the bundle
-  external: ["bufferutil", "utf-8-validate", "msgpackr-extract"],
+  // optional native add-ons of dependencies: loaded at run time when present, as without the bundle; and
+  // the SQLite driver of `cdf-fn durable` (a native module: it loads its compiled .node file from its own folder)
+  external: ["bufferutil", "utf-8-validate", "msgpackr-extract", "better-sqlite3"],
   plugins: [sideEffectFree(["undici"])],
   // CommonJS dependencies bundled into ES modules still call `require` for Node's built-ins
   banner: {

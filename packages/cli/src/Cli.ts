@@ -54,8 +54,9 @@ export const main = async (argv: ReadonlyArray<string>): Promise<void> => {
       return
     }
     case "Delegate": {
-      const [{ runMain }, { emulator }] = await Promise.all([import("./Run.js"), import("./Delegate.js")])
-      return runMain(emulator(outcome.argv))
+      const [{ runMain }, { delegate, isName }] = await Promise.all([import("./Run.js"), import("./Delegate.js")])
+      if (!isName(outcome.name)) throw new Error(`no implementation for ${outcome.name}`)
+      return runMain(delegate(outcome.name, outcome.argv))
     }
     case "Run": {
       const loader = load[outcome.path.join(" ")]

@@ -1,6 +1,7 @@
 /**
- * The `emulator` commands, written with `@effect/cli` in `commands/Emulator.ts`: the words after
- * `cdf-fn emulator` are read by that parser, and loaded only when `cdf-fn emulator ...` runs.
+ * The commands written with `@effect/cli` (`emulator` in `commands/Emulator.ts`, `durable` in
+ * `commands/Durable.ts`): the words after `cdf-fn emulator` or `cdf-fn durable` are read by that parser,
+ * and loaded only when such a command runs.
  *
  * @since 0.1.0
  */
@@ -9,15 +10,19 @@ import type { HelpDoc } from "@effect/cli"
 import type { Span } from "@effect/cli/HelpDoc/Span"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, HashMap, Option } from "effect"
+import * as Durable from "./commands/Durable.js"
 import * as Emulator from "./commands/Emulator.js"
 import { table, WIDTH, wrap } from "./Help.js"
 import { Exit, EXIT_USAGE } from "./Output.js"
 import { VERSION } from "./Tree.js"
 
-const cli = Command.run(Command.make("cdf-fn").pipe(Command.withSubcommands([Emulator.command])), {
+const cli = Command.run(Command.make("cdf-fn").pipe(Command.withSubcommands([Emulator.command, Durable.command])), {
   name: "cdf-fn",
   version: VERSION
 })
+
+/** The name of a delegated command. */
+export type Name = "emulator" | "durable"
 
 const spanText = (span: Span): string => {
   switch (span._tag) {
@@ -87,16 +92,26 @@ const sections = (doc: HelpDoc.HelpDoc): Array<Section> => {
 
 const config = CliConfig.make({ showBuiltIns: false, showTypes: false })
 
-const subcommands = Array.from(HashMap.entries(Command.getSubcommands(Emulator.command)))
+const entriesOf = <N extends string, R, E, A>(command: Command.Command<N, R, E, A>) => ({
+  help: Command.getHelp(command, config),
+  subcommands: Array.from(HashMap.entries(Command.getSubcommands(command)))
+})
+
+/** The delegated commands by name: their help and subcommands. */
+const commands: Record<Name, ReturnType<typeof entriesOf>> = {
+  emulator: entriesOf(Emulator.command),
+  durable: entriesOf(Durable.command)
+}
 
 const describe = (doc: HelpDoc.HelpDoc) =>
   sections(doc).find((section) => section.header === "DESCRIPTION")?.paragraphs.join(" ") ?? ""
 
 /**
- * The help of the `emulator` commands in the form of every other `cdf-fn` help: plain text at 80
- * columns, the whole command in the usage line, no boilerplate under each option.
+ * The help of the `emulator` (or `durable`) commands in the form of every other `cdf-fn` help: plain text
+ * at 80 columns, the whole command in the usage line, no boilerplate under each option.
  */
-export const help = (argv: ReadonlyArray<string>): Option.Option<string> => {
+export const help = (argv: ReadonlyArray<string>, name: Name = "emulator"): Option.Option<string> => {
+  const { subcommands } = commands[name]
   const words = argv.filter((word) => !word.startsWith("-"))
   const asked = argv.includes("--help") || argv.includes("-h") || words.length === 0
   if (!asked) return Option.none()
@@ -104,16 +119,16 @@ export const help = (argv: ReadonlyArray<string>): Option.Option<string> => {
   if (sub === undefined) {
     return Option.some(
       [
-        "Usage: cdf-fn emulator <command> [options]",
+        `Usage: cdf-fn ${name} <command> [options]`,
         "",
-        ...wrap(describe(Command.getHelp(Emulator.command, config)), WIDTH),
+        ...wrap(describe(commands[name].help), WIDTH),
         "",
         "Commands:",
         ...table(
           subcommands.map(([name, descriptor]) => [name, describe(CommandDescriptor.getHelp(descriptor, config))])
         ),
         "",
-        "Run `cdf-fn emulator <command> --help` for its options."
+        `Run \`cdf-fn ${name} <command> --help\` for its options.`
       ].join("\n") + "\n"
     )
   }
@@ -121,7 +136,7 @@ export const help = (argv: ReadonlyArray<string>): Option.Option<string> => {
   const options = parts.filter((section) => section.header !== "USAGE").flatMap((section) => section.definitions)
   return Option.some(
     [
-      `Usage: cdf-fn emulator ${sub[0]} [options]`,
+      `Usage: cdf-fn ${name} ${sub[0]} [options]`,
       "",
       ...wrap(describe(CommandDescriptor.getHelp(sub[1], config)), WIDTH),
       ...(options.length === 0 ? [] : ["", "Options:", ...table(options)])
@@ -129,15 +144,21 @@ export const help = (argv: ReadonlyArray<string>): Option.Option<string> => {
   )
 }
 
-/** Runs `cdf-fn emulator <argv>`; a usage error (printed by `@effect/cli`) exits 2. */
-export const emulator = (argv: ReadonlyArray<string>): Effect.Effect<void, Exit> =>
-  Option.match(help(argv), {
+/** Runs `cdf-fn <name> <argv>`; a usage error (printed by `@effect/cli`) exits 2. */
+export const delegate = (name: Name, argv: ReadonlyArray<string>): Effect.Effect<void, Exit> =>
+  Option.match(help(argv, name), {
     onSome: (text) => Effect.sync(() => void process.stdout.write(text)),
-    onNone: () => run(argv)
+    onNone: () => run(name, argv)
   })
 
-const run = (argv: ReadonlyArray<string>): Effect.Effect<void, Exit> =>
-  cli(["node", "cdf-fn", "emulator", ...argv]).pipe(
+/** Runs `cdf-fn emulator <argv>`. */
+export const emulator = (argv: ReadonlyArray<string>): Effect.Effect<void, Exit> => delegate("emulator", argv)
+
+/** Whether a delegated command of that name exists. */
+export const isName = (name: string): name is Name => name === "emulator" || name === "durable"
+
+const run = (name: Name, argv: ReadonlyArray<string>): Effect.Effect<void, Exit> =>
+  cli(["node", "cdf-fn", name, ...argv]).pipe(
     Effect.catchIf(ValidationError.isValidationError, () => Effect.fail(new Exit({ code: EXIT_USAGE }))),
     Effect.provide(NodeContext.layer)
   )

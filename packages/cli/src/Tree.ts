@@ -245,6 +245,7 @@ export const root = {
     ]),
     group("app", "Function Apps (preview): call a route", [appCall]),
     { _tag: "Delegate", name: "emulator", summary: "Run the local Cognite Functions emulator" },
+    { _tag: "Delegate", name: "durable", summary: "Durable calls that survive restarts: a demo and a worker" },
     demo
   ],
   details: [

@@ -22,7 +22,7 @@ const newest = (dir: string): number => {
 }
 
 export default function setup(): void {
-  const sources = ["cli", "core", "http", "functions", "emulator"].map((name) =>
+  const sources = ["cli", "core", "http", "functions", "emulator", "workflow"].map((name) =>
     path.join(root, "packages", name, "src")
   )
   const built = fs.existsSync(bin) ? fs.statSync(bin).mtimeMs : 0
