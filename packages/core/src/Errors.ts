@@ -240,8 +240,11 @@ export class DeployFailed extends Schema.TaggedError<DeployFailed>("@effect-cdf/
   }
 }
 
-/** Every error of the SDK, as a schema: errors can cross process boundaries and be decoded back. */
-export const CdfError = Schema.Union(
+/**
+ * Every error a call of a function can end with (`Calls.call`: sending it and waiting for it), as a
+ * schema: durable calls store it and decode it back.
+ */
+export const CallError = Schema.Union(
   BadRequest,
   Unauthorized,
   Forbidden,
@@ -257,10 +260,13 @@ export const CdfError = Schema.Union(
   PollDeadlineExceeded,
   CallOutcomeUnknown,
   InvalidInput,
-  AuthenticationFailed,
-  UntrustedUrl,
-  DeployFailed
+  AuthenticationFailed
 )
+/** Every error a call of a function can end with. */
+export type CallError = typeof CallError.Type
+
+/** Every error of the SDK, as a schema: errors can cross process boundaries and be decoded back. */
+export const CdfError = Schema.Union(...CallError.members, UntrustedUrl, DeployFailed)
 /** Every error of the SDK. */
 export type CdfError = typeof CdfError.Type
 

@@ -1,23 +1,6 @@
 /** The body of a wait activity: polls in memory (GETs are idempotent) for one round of a durable wait. */
 import { FunctionCall } from "@effect-cdf/core"
-import {
-  AuthenticationFailed,
-  BadRequest,
-  CallFailed,
-  CallOutcomeUnknown,
-  CallTimedOut,
-  Conflict,
-  DecodeError,
-  Forbidden,
-  InvalidInput,
-  NotFound,
-  PollDeadlineExceeded,
-  RateLimited,
-  ServerError,
-  TransportError,
-  Unauthorized,
-  UnexpectedStatus
-} from "@effect-cdf/core/Errors"
+import * as Errors from "@effect-cdf/core/Errors"
 import { Calls, Functions, Polling } from "@effect-cdf/functions"
 import type { Schedule } from "effect"
 import { Clock, Duration, Effect, Schema } from "effect"
@@ -55,24 +38,7 @@ export const RoundSchema = Schema.Union(Ended, StillRunning)
  * The errors an activity stores: exactly what `Calls.call` can end with (`Calls.CallError`: a write's
  * errors and a wait's), as a schema. The ledger's failures are defects, never among them.
  */
-export const ErrorSchema = Schema.Union(
-  BadRequest,
-  Unauthorized,
-  Forbidden,
-  NotFound,
-  Conflict,
-  RateLimited,
-  ServerError,
-  UnexpectedStatus,
-  TransportError,
-  DecodeError,
-  CallFailed,
-  CallTimedOut,
-  PollDeadlineExceeded,
-  CallOutcomeUnknown,
-  InvalidInput,
-  AuthenticationFailed
-)
+export const ErrorSchema = Errors.CallError
 
 /** How waiting is configured. */
 export interface WaitConfig {
@@ -129,7 +95,7 @@ export const waitRound = Effect.fnUntraced(function*(config: WaitConfig) {
       })
     }
     return yield* Effect.fail(
-      new PollDeadlineExceeded({
+      new Errors.PollDeadlineExceeded({
         handle,
         waitedMillis: (yield* Clock.currentTimeMillis) - handle.startedAt,
         lastStatus: error.lastStatus
