@@ -29,6 +29,7 @@ import { validCallId } from "./ids.js"
 import { logInterruptedWait } from "./interrupted.js"
 import { decodeResponse, failIfFailed } from "./outcome.js"
 import { gateFor, type PacingOptions } from "./pacing.js"
+import { pollerFor, untilEnded } from "./poller.js"
 import { transientPollError } from "./polling.js"
 import { KnownCalls } from "./reconcile.js"
 import { makeReconciler } from "./reconciler.js"
@@ -107,6 +108,7 @@ export const make = (pacing?: PacingOptions) =>
       }).pipe(Effect.map((logs) => logs.items))
 
     const gate = gateFor(client, pacing)
+    const poller = pollerFor(client)
     const reconciler = makeReconciler(client, sessions, known)
     const reconcileWith = reconciler.reconcileWith
 
@@ -167,7 +169,8 @@ export const make = (pacing?: PacingOptions) =>
               Effect.map(
                 waitUntilEnded(started.handle, Option.some(started.call), started.report, {
                   ...options,
-                  schedule: options.schedule ?? gate.whileQueued(functionId, fallback)
+                  schedule: options.schedule ?? gate.whileQueued(functionId, fallback),
+                  shared: options.schedule === undefined
                 }),
                 (ended) => ({ handle: started.handle, ended })
               ))
@@ -186,7 +189,7 @@ export const make = (pacing?: PacingOptions) =>
       handle: FunctionCall.CallHandle,
       first: Option.Option<FunctionCall.FunctionCall>,
       report: CallReport,
-      options: WaitOptions
+      options: WaitOptions & { readonly shared?: boolean }
     ) {
       const startedWaiting = yield* Clock.currentTimeMillis
       const budget = options.deadline === undefined ? yield* defaultDeadline : Duration.decode(options.deadline)
@@ -194,7 +197,7 @@ export const make = (pacing?: PacingOptions) =>
       const deadline = Math.ceil((Option.isSome(first) ? handle.startedAt : startedWaiting) + Duration.toMillis(budget))
       const warned = new Set<string>()
       let state = report
-      const ended = yield* Polling.until({
+      const ended = yield* untilEnded(poller, handle, options.shared === true, {
         poll: getCall(handle.functionId, handle.callId),
         isDone: (call) => FunctionCall.isTerminal(call.status),
         deadline,
