@@ -24,7 +24,7 @@ import { isFunctionDef } from "../FunctionDef.js"
 import type { FunctionRef } from "../FunctionRef.js"
 import * as Polling from "../Polling.js"
 import { Sessions } from "../Sessions.js"
-import { cachedLimits, read, readPages, resolveFunctionId } from "./api.js"
+import { cachedLimits, read, readPages, resolveFunctionId, retrieveCall } from "./api.js"
 import { validCallId } from "./ids.js"
 import { logInterruptedWait } from "./interrupted.js"
 import { decodeResponse, failIfFailed } from "./outcome.js"
@@ -80,14 +80,7 @@ export const make = (pacing?: PacingOptions) =>
     const defaultDeadline = Polling.defaultDeadline(cachedLimits(client))
     const known = new KnownCalls()
 
-    const getCall = (functionId: number, callId: number) =>
-      read(client, {
-        operation: "cdf.Calls.retrieve",
-        method: "GET",
-        path: path`/functions/${functionId}/calls/${callId}`,
-        safety: "safe",
-        schema: FunctionCall.FunctionCall
-      })
+    const getCall = (functionId: number, callId: number) => retrieveCall(client, functionId, callId)
 
     const getResponse = (functionId: number, callId: number) =>
       read(client, {

@@ -8,11 +8,11 @@ import { FunctionCall, Items } from "@effect-cdf/core"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
 import { path } from "@effect-cdf/http/CdfRequest"
 import type { Schedule } from "effect"
-import { Array as Arr, Clock, Deferred, Duration, Effect, Either, Option } from "effect"
+import { Array as Arr, Clock, Deferred, Duration, Effect, Either, Exit, Option } from "effect"
 import type { UntilResult } from "../Polling.js"
 import * as Polling from "../Polling.js"
 import type { ReadError } from "../ServiceError.js"
-import { read } from "./api.js"
+import { read, retrieveCall } from "./api.js"
 import { clampHint, transientPollError } from "./polling.js"
 
 const CallItems = Items.Items(FunctionCall.FunctionCall)
@@ -40,8 +40,6 @@ interface Member {
 
 interface Group {
   readonly members: Map<number, Member>
-  /** Calls of the function in a wait, shared or not: a wait started while another waits shares the poller. */
-  waits: number
   running: boolean
   /** Epoch milliseconds of the next tick. */
   due: number
@@ -49,23 +47,19 @@ interface Group {
   wake: Deferred.Deferred<void> | undefined
   /** A waiter joined since the last tick: the delays start over from the schedule's first. */
   joined: boolean
-  /** A server's hint after a transient failure: the next tick is not before it. */
-  holdMillis: number
+  /** After a transient failure (the transport already retried it): the server's hint before the next tick. */
+  retryAfter: Option.Option<number>
   schedule: Schedule.Schedule<unknown, unknown>
 }
 
 /** The shared poller of one client. */
 export interface Poller {
-  /** Runs `wait` counted as a wait of a call of `functionId`. */
-  readonly counted: <A, E, R>(functionId: number, wait: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** Whether another call of `functionId` is waiting now (a wait started now would share its polls). */
-  readonly othersWaiting: (functionId: number) => boolean
   /** Waits for a call on the function's shared poller: `Polling.until`'s result, with the same deadline. */
   readonly until: (wait: SharedWait) => Effect.Effect<UntilResult<FunctionCall.FunctionCall>, ReadError>
 }
 
-const firstDelay = (schedule: Schedule.Schedule<unknown, unknown>) =>
-  Effect.flatMap(Polling.pacer(schedule), (pace) => Effect.map(pace.next, Option.getOrElse(() => 0)))
+const firstDelay = (schedule: Schedule.Schedule<unknown, unknown>, initial: FunctionCall.FunctionCall) =>
+  Effect.flatMap(Polling.pacer(schedule), (pace) => Effect.map(pace.nextFor(initial), Option.getOrElse(() => 0)))
 
 const makePoller = (client: CdfClient.Service): Poller => {
   const groups = new Map<number, Group>()
@@ -74,12 +68,11 @@ const makePoller = (client: CdfClient.Service): Poller => {
     if (known !== undefined) return known
     const group: Group = {
       members: new Map(),
-      waits: 0,
       running: false,
       due: 0,
       wake: undefined,
       joined: false,
-      holdMillis: 0,
+      retryAfter: Option.none(),
       schedule: Polling.defaultSchedule
     }
     groups.set(functionId, group)
@@ -99,18 +92,30 @@ const makePoller = (client: CdfClient.Service): Poller => {
 
   const leave = (group: Group, member: Member) => {
     if (group.members.get(member.wait.callId) === member) group.members.delete(member.wait.callId)
+    // the last waiter gone: the poller ends now rather than at its next tick
+    if (group.members.size === 0 && group.wake !== undefined) Deferred.unsafeDone(group.wake, Exit.void)
   }
+
+  // one waiter polls as `Polling.until` does, with `GET .../calls/{id}`; several share `POST .../byids`
+  const poll = (functionId: number, ids: ReadonlyArray<number>) =>
+    ids.length === 1
+      ? Effect.map(retrieveCall(client, functionId, ids[0]), (call) => ({ items: [call] }))
+      : byIds(functionId, ids)
 
   const settle = Effect.fnUntraced(function*(
     group: Group,
     chunk: ReadonlyArray<number>,
-    answer: Either.Either<Effect.Effect.Success<ReturnType<typeof byIds>>, ReadError>
+    answer: Either.Either<{ readonly items: ReadonlyArray<FunctionCall.FunctionCall> }, ReadError>
   ) {
+    // every request that asked for a call counts as one of its polls, as each of `Polling.until`'s does
+    for (const id of chunk) {
+      const member = group.members.get(id)
+      if (member !== undefined) member.polls++
+    }
     if (Either.isRight(answer)) {
       for (const call of answer.right.items) {
         const member = group.members.get(call.id)
         if (member === undefined) continue
-        member.polls++
         member.last = call
         yield* member.wait.onValue(call)
         if (FunctionCall.isTerminal(call.status)) {
@@ -121,9 +126,11 @@ const makePoller = (client: CdfClient.Service): Poller => {
       return
     }
     const hint = transientPollError(answer.left)
-    // the transport already retried it: the next tick polls these calls again
+    // the transport already retried it: the next tick, after the server's hint, polls these calls again
     if (Option.isSome(hint)) {
-      group.holdMillis = Math.max(group.holdMillis, clampHint(hint.value))
+      group.retryAfter = Option.some(
+        Math.max(Option.getOrElse(group.retryAfter, () => 0), clampHint(hint.value))
+      )
       return
     }
     for (const id of chunk) {
@@ -138,7 +145,7 @@ const makePoller = (client: CdfClient.Service): Poller => {
     const ids = Array.from(group.members.keys())
     yield* Effect.annotateCurrentSpan({ "cdf.function.id": functionId, "cdf.calls.waiting": ids.length })
     for (const chunk of Arr.chunksOf(ids, Items.ItemLimits.callsByIds)) {
-      const answer = yield* Effect.either(byIds(functionId, chunk))
+      const answer = yield* Effect.either(poll(functionId, chunk))
       yield* settle(group, chunk, answer)
     }
     // a wait whose deadline has come had its last poll in this tick
@@ -160,6 +167,9 @@ const makePoller = (client: CdfClient.Service): Poller => {
     return earliest
   }
 
+  // the schedule sees the value polled when it paces one call, as in `Polling.until`
+  const onlyValue = (group: Group) => group.members.size === 1 ? Array.from(group.members.values())[0]?.last : undefined
+
   const loop = Effect.fnUntraced(function*(functionId: number, group: Group) {
     let pace = yield* Polling.pacer(group.schedule)
     while (true) {
@@ -173,7 +183,7 @@ const makePoller = (client: CdfClient.Service): Poller => {
         group.wake = undefined
       }
       if (group.members.size === 0) break
-      group.holdMillis = 0
+      group.retryAfter = Option.none()
       yield* tick(functionId, group).pipe(
         Effect.withSpan("Calls.poller.tick", { root: true }),
         // a defect here would leave every waiter parked: it ends them with it instead
@@ -190,8 +200,11 @@ const makePoller = (client: CdfClient.Service): Poller => {
         pace = yield* Polling.pacer(group.schedule)
       }
       const now = yield* Clock.currentTimeMillis
-      const delay = Option.getOrElse(yield* pace.next, () => 5_000)
-      group.due = Math.min(now + Math.max(delay, group.holdMillis), earliestDeadline(group))
+      // a schedule that ends waits until the deadline; a transient failure is polled again after its hint
+      const delay = Option.isSome(group.retryAfter)
+        ? group.retryAfter.value
+        : Option.getOrElse(yield* pace.nextFor(onlyValue(group)), () => Number.POSITIVE_INFINITY)
+      group.due = Math.min(now + delay, earliestDeadline(group))
     }
     group.running = false
   })
@@ -205,7 +218,7 @@ const makePoller = (client: CdfClient.Service): Poller => {
       return { _tag: "Done", value: wait.initial, polls: 0 } satisfies UntilResult<FunctionCall.FunctionCall>
     }
     const now = yield* Clock.currentTimeMillis
-    const first = Math.min(now + (yield* firstDelay(wait.schedule)), wait.deadline)
+    const first = Math.min(now + (yield* firstDelay(wait.schedule, wait.initial)), wait.deadline)
     group.members.set(wait.callId, member)
     group.joined = true
     group.schedule = wait.schedule
@@ -221,26 +234,12 @@ const makePoller = (client: CdfClient.Service): Poller => {
     return yield* Deferred.await(done).pipe(Effect.ensuring(Effect.sync(() => leave(group, member))))
   })
 
-  return {
-    counted: (functionId, wait) =>
-      Effect.suspend(() => {
-        const group = groupOf(functionId)
-        group.waits++
-        return Effect.ensuring(
-          wait,
-          Effect.sync(() => {
-            group.waits--
-          })
-        )
-      }),
-    othersWaiting: (functionId) => (groups.get(functionId)?.waits ?? 0) > 0,
-    until
-  }
+  return { until }
 }
 
 /**
- * `Polling.until` for a call, counted as a wait of its function: on the shared poller when `shared` (the
- * default schedule) and another call of the function waits, on the call's own `GET` schedule otherwise.
+ * `Polling.until` for a call: on its function's shared poller when `shared` (the default schedule) and the
+ * call is known, on its own schedule otherwise.
  */
 export const untilEnded = (
   poller: Poller,
@@ -252,7 +251,7 @@ export const untilEnded = (
 ): Effect.Effect<UntilResult<FunctionCall.FunctionCall>, ReadError> =>
   Effect.suspend(() => {
     const initial = options.initial ?? Option.none()
-    const wait = shared && Option.isSome(initial) && poller.othersWaiting(call.functionId)
+    return shared && Option.isSome(initial)
       ? Effect.flatMap(
         options.schedule === undefined ? Polling.PollSchedule : Effect.succeed(options.schedule),
         (schedule) =>
@@ -266,7 +265,6 @@ export const untilEnded = (
           })
       )
       : Polling.until(options)
-    return poller.counted(call.functionId, wait)
   })
 
 const pollers = new WeakMap<CdfClient.Service, Poller>()
