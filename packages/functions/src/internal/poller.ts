@@ -61,6 +61,10 @@ export interface Poller {
 const firstDelay = (schedule: Schedule.Schedule<unknown, unknown>, initial: FunctionCall.FunctionCall) =>
   Effect.flatMap(Polling.pacer(schedule), (pace) => Effect.map(pace.nextFor(initial), Option.getOrElse(() => 0)))
 
+// the pacer after a joiner's first delay (which the joiner set as the next tick): its next delay is the second
+const pacedAfterFirst = (schedule: Schedule.Schedule<unknown, unknown>, initial: unknown) =>
+  Effect.flatMap(Polling.pacer(schedule), (pace) => Effect.as(pace.nextFor(initial), pace))
+
 const makePoller = (client: CdfClient.Service): Poller => {
   const groups = new Map<number, Group>()
   const groupOf = (functionId: number): Group => {
@@ -107,15 +111,12 @@ const makePoller = (client: CdfClient.Service): Poller => {
     chunk: ReadonlyArray<number>,
     answer: Either.Either<{ readonly items: ReadonlyArray<FunctionCall.FunctionCall> }, ReadError>
   ) {
-    // every request that asked for a call counts as one of its polls, as each of `Polling.until`'s does
-    for (const id of chunk) {
-      const member = group.members.get(id)
-      if (member !== undefined) member.polls++
-    }
     if (Either.isRight(answer)) {
       for (const call of answer.right.items) {
         const member = group.members.get(call.id)
         if (member === undefined) continue
+        // a poll of a call is a request that observed it (a call missing from the answer was not)
+        member.polls++
         member.last = call
         yield* member.wait.onValue(call)
         if (FunctionCall.isTerminal(call.status)) {
@@ -124,6 +125,11 @@ const makePoller = (client: CdfClient.Service): Poller => {
         }
       }
       return
+    }
+    // a failed request counts as a poll of each call it asked for, as a failed poll of `Polling.until` does
+    for (const id of chunk) {
+      const member = group.members.get(id)
+      if (member !== undefined) member.polls++
     }
     const hint = transientPollError(answer.left)
     // the transport already retried it: the next tick, after the server's hint, polls these calls again
@@ -171,7 +177,8 @@ const makePoller = (client: CdfClient.Service): Poller => {
   const onlyValue = (group: Group) => group.members.size === 1 ? Array.from(group.members.values())[0]?.last : undefined
 
   const loop = Effect.fnUntraced(function*(functionId: number, group: Group) {
-    let pace = yield* Polling.pacer(group.schedule)
+    let pace = yield* pacedAfterFirst(group.schedule, onlyValue(group))
+    group.joined = false
     while (true) {
       // sleep until the next tick; a waiter joining with an earlier first poll wakes the sleep
       while (true) {
@@ -197,7 +204,7 @@ const makePoller = (client: CdfClient.Service): Poller => {
       if (group.members.size === 0) break
       if (group.joined) {
         group.joined = false
-        pace = yield* Polling.pacer(group.schedule)
+        pace = yield* pacedAfterFirst(group.schedule, undefined)
       }
       const now = yield* Clock.currentTimeMillis
       // a schedule that ends waits until the deadline; a transient failure is polled again after its hint
