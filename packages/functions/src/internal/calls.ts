@@ -163,7 +163,7 @@ export const make = (pacing?: PacingOptions) =>
                 waitUntilEnded(started.handle, Option.some(started.call), started.report, {
                   ...options,
                   schedule: options.schedule ?? gate.whileQueued(functionId, fallback),
-                  shared: options.schedule === undefined
+                  queued: options.schedule === undefined ? () => gate.queued(functionId) : undefined
                 }),
                 (ended) => ({ handle: started.handle, ended })
               ))
@@ -182,7 +182,7 @@ export const make = (pacing?: PacingOptions) =>
       handle: FunctionCall.CallHandle,
       first: Option.Option<FunctionCall.FunctionCall>,
       report: CallReport,
-      options: WaitOptions & { readonly shared?: boolean }
+      options: WaitOptions & { readonly queued?: (() => boolean) | undefined }
     ) {
       const startedWaiting = yield* Clock.currentTimeMillis
       const budget = options.deadline === undefined ? yield* defaultDeadline : Duration.decode(options.deadline)
@@ -190,7 +190,7 @@ export const make = (pacing?: PacingOptions) =>
       const deadline = Math.ceil((Option.isSome(first) ? handle.startedAt : startedWaiting) + Duration.toMillis(budget))
       const warned = new Set<string>()
       let state = report
-      const ended = yield* untilEnded(poller, handle, options.shared === true, {
+      const ended = yield* untilEnded(poller, handle, options.queued, {
         poll: getCall(handle.functionId, handle.callId),
         isDone: (call) => FunctionCall.isTerminal(call.status),
         deadline,

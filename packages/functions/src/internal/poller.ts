@@ -13,6 +13,7 @@ import type { UntilResult } from "../Polling.js"
 import * as Polling from "../Polling.js"
 import type { ReadError } from "../ServiceError.js"
 import { read, retrieveCall } from "./api.js"
+import { SHARED_QUEUED_POLL_MILLIS } from "./pacing.js"
 import { clampHint, transientPollError } from "./polling.js"
 
 const CallItems = Items.Items(FunctionCall.FunctionCall)
@@ -27,6 +28,8 @@ export interface SharedWait {
   readonly deadline: number
   /** The delays between the ticks of the function's poller while this call waits. */
   readonly schedule: Schedule.Schedule<unknown, unknown>
+  /** Whether other calls wait for a slot: several waiters then tick at least every 100 ms. */
+  readonly queued: () => boolean
   /** Seen with every value observed for the call. */
   readonly onValue: (call: FunctionCall.FunctionCall) => Effect.Effect<void>
 }
@@ -50,6 +53,7 @@ interface Group {
   /** After a transient failure (the transport already retried it): the server's hint before the next tick. */
   retryAfter: Option.Option<number>
   schedule: Schedule.Schedule<unknown, unknown>
+  queued: () => boolean
 }
 
 /** The shared poller of one client. */
@@ -77,7 +81,8 @@ const makePoller = (client: CdfClient.Service): Poller => {
       wake: undefined,
       joined: false,
       retryAfter: Option.none(),
-      schedule: Polling.defaultSchedule
+      schedule: Polling.defaultSchedule,
+      queued: () => false
     }
     groups.set(functionId, group)
     return group
@@ -176,6 +181,10 @@ const makePoller = (client: CdfClient.Service): Poller => {
   // the schedule sees the value polled when it paces one call, as in `Polling.until`
   const onlyValue = (group: Group) => group.members.size === 1 ? Array.from(group.members.values())[0]?.last : undefined
 
+  // one waiter keeps its own schedule; several, with calls queued behind them, tick at least every 100 ms
+  const hurried = (group: Group, delay: number) =>
+    group.members.size >= 2 && group.queued() ? Math.min(delay, SHARED_QUEUED_POLL_MILLIS) : delay
+
   const loop = Effect.fnUntraced(function*(functionId: number, group: Group) {
     let pace = yield* pacedAfterFirst(group.schedule, onlyValue(group))
     group.joined = false
@@ -210,7 +219,7 @@ const makePoller = (client: CdfClient.Service): Poller => {
       // a schedule that ends waits until the deadline; a transient failure is polled again after its hint
       const delay = Option.isSome(group.retryAfter)
         ? group.retryAfter.value
-        : Option.getOrElse(yield* pace.nextFor(onlyValue(group)), () => Number.POSITIVE_INFINITY)
+        : hurried(group, Option.getOrElse(yield* pace.nextFor(onlyValue(group)), () => Number.POSITIVE_INFINITY))
       group.due = Math.min(now + delay, earliestDeadline(group))
     }
     group.running = false
@@ -229,6 +238,7 @@ const makePoller = (client: CdfClient.Service): Poller => {
     group.members.set(wait.callId, member)
     group.joined = true
     group.schedule = wait.schedule
+    group.queued = wait.queued
     if (!group.running) {
       group.running = true
       group.due = first
@@ -245,20 +255,20 @@ const makePoller = (client: CdfClient.Service): Poller => {
 }
 
 /**
- * `Polling.until` for a call: on its function's shared poller when `shared` (the default schedule) and the
- * call is known, on its own schedule otherwise.
+ * `Polling.until` for a call: on its function's shared poller when `queued` is given (the default schedule:
+ * whether others wait for a slot) and the call is known, on its own schedule otherwise.
  */
 export const untilEnded = (
   poller: Poller,
   call: { readonly functionId: number; readonly callId: number },
-  shared: boolean,
+  queued: (() => boolean) | undefined,
   options: Polling.UntilOptions<FunctionCall.FunctionCall, ReadError, never> & {
     readonly onValue: (call: FunctionCall.FunctionCall) => Effect.Effect<void>
   }
 ): Effect.Effect<UntilResult<FunctionCall.FunctionCall>, ReadError> =>
   Effect.suspend(() => {
     const initial = options.initial ?? Option.none()
-    return shared && Option.isSome(initial)
+    return queued !== undefined && Option.isSome(initial)
       ? Effect.flatMap(
         options.schedule === undefined ? Polling.PollSchedule : Effect.succeed(options.schedule),
         (schedule) =>
@@ -268,6 +278,7 @@ export const untilEnded = (
             initial: initial.value,
             deadline: options.deadline,
             schedule,
+            queued,
             onValue: options.onValue
           })
       )
