@@ -19,11 +19,12 @@ export interface PacingOptions {
   /** Calls of the project running at once; default 250 (CDF's documented limit). */
   readonly maxRunningCallsPerProject?: number | undefined
   /**
-   * How many more calls than the limits may be in flight at once, as a factor; default 1.2. A slot here
-   * is freed when a call is seen ended, up to one poll interval after the service freed its own (at most
-   * {@link QUEUED_POLL_MILLIS} while other calls wait for the slot):
-   * sending a few more keeps the service's slots busy, and the few sent too early are answered `429`,
-   * which started nothing and is waited out. 1 never sends above the limits.
+   * How many more calls than the limits may be in flight at once, as a factor; default 1 (never above the
+   * limits). A slot here is freed when a call is seen ended: calls waiting together on the default schedule
+   * share a poll every {@link SHARED_QUEUED_POLL_MILLIS} while others wait for a slot (one waiting alone, or
+   * on its own schedule, at most every {@link QUEUED_POLL_MILLIS}). A factor above 1 sends a few more to
+   * keep the service's slots busy when ends are seen late; the few sent too early are answered `429`, which
+   * started nothing and is waited out.
    */
   readonly overcommit?: number | undefined
   /**
@@ -131,7 +132,7 @@ export class Slots {
 export const makeGate = (options: PacingOptions = {}): Gate => {
   const factor = options.overcommit !== undefined && Number.isFinite(options.overcommit) && options.overcommit >= 1
     ? options.overcommit
-    : 1.2
+    : 1
   const perFunction = Math.ceil(positive(options.maxRunningCallsPerFunction, 100) * factor)
   const project = new Slots(Math.ceil(positive(options.maxRunningCallsPerProject, 250) * factor))
   const functions = new Map<number, { readonly slots: Slots; users: number }>()
