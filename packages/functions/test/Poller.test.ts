@@ -59,9 +59,9 @@ const polls = (requests: ReadonlyArray<Seen>) =>
   requests.filter((r) => r.path === "/functions/7/calls/byids" || /^\/functions\/7\/calls\/\d+$/.test(r.path))
 
 /** `n` calls of function 7 on the default (here steady) schedule, forked: their fibers. */
-const forkCalls = (n: number) =>
+const forkCalls = <R>(n: number, service: Effect.Effect<Calls.Calls.Service, never, R> = Calls.Calls) =>
   Effect.flatMap(
-    Calls.Calls,
+    service,
     (calls) =>
       Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
         Effect.fork(calls.call(7, { i }).pipe(Effect.provideService(Polling.PollSchedule, steady))))
@@ -154,5 +154,23 @@ describe("the shared poller", () => {
         if (Exit.isFailure(exit)) expect(JSON.stringify(exit.cause)).toContain("Forbidden")
       }
       expect(fake.requests.filter((r) => r.path === "/functions/7/calls/byids").length).toBe(1)
+    }))
+
+  it.scoped("while a call waits for a slot, the shared tick comes at least every 100 ms", () =>
+    Effect.gen(function*() {
+      const fake = yield* scripted(server([2_000, 2_000, 2_500]))
+      yield* Effect.flatMap(
+        forkCalls(3, Calls.makeWith({ maxRunningCallsPerFunction: 2 })),
+        (fibers) => drive(Effect.forEach(fibers, Fiber.join))
+      ).pipe(Effect.provide(fake.context))
+      const ticks = fake.requests.filter((r) => r.path === "/functions/7/calls/byids").map((r) => r.at)
+      // the first at the schedule's 250 ms, then every 100 ms until 100 and 101 are seen ended at 2,050 ms
+      expect(ticks[0]).toBe(250)
+      expect(ticks[ticks.length - 1]).toBe(2_050)
+      expect(ticks.slice(1).every((at, i) => at - ticks[i] === 100)).toBe(true)
+      // call 102 then runs alone, polled with GET on its own schedule
+      const third = fake.to("/functions/7/calls/102")
+      expect(third.length).toBeGreaterThan(0)
+      expect(third[0].at).toBe(2_050 + 250)
     }))
 })
