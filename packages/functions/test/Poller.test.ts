@@ -59,13 +59,15 @@ const polls = (requests: ReadonlyArray<Seen>) =>
   requests.filter((r) => r.path === "/functions/7/calls/byids" || /^\/functions\/7\/calls\/\d+$/.test(r.path))
 
 /** `n` calls of function 7 on the default (here steady) schedule, forked: their fibers. */
-const forkCalls = <R>(n: number, service: Effect.Effect<Calls.Calls.Service, never, R> = Calls.Calls) =>
+const forkCallsOf = <R>(service: Effect.Effect<Calls.Calls.Service, never, R>, n: number) =>
   Effect.flatMap(
     service,
     (calls) =>
       Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
         Effect.fork(calls.call(7, { i }).pipe(Effect.provideService(Polling.PollSchedule, steady))))
   )
+
+const forkCalls = (n: number) => forkCallsOf(Calls.Calls, n)
 
 describe("the shared poller", () => {
   it.scoped("two calls waiting at once share one byids request per tick; each wakes when its call ends", () =>
@@ -160,7 +162,7 @@ describe("the shared poller", () => {
     Effect.gen(function*() {
       const fake = yield* scripted(server([2_000, 2_000, 2_500]))
       yield* Effect.flatMap(
-        forkCalls(3, Calls.makeWith({ maxRunningCallsPerFunction: 2 })),
+        forkCallsOf(Calls.makeWith({ maxRunningCallsPerFunction: 2 }), 3),
         (fibers) => drive(Effect.forEach(fibers, Fiber.join))
       ).pipe(Effect.provide(fake.context))
       const ticks = fake.requests.filter((r) => r.path === "/functions/7/calls/byids").map((r) => r.at)
