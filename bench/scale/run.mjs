@@ -1,9 +1,12 @@
 // Many calls: 1,000 concurrent `Calls.call` through the emulator (in a separate process, with CDF's
 // running-call limits of 100 per function and 250 per project) with a handler that sleeps 1-3 s, and
 // 100,000 calls listed as a `Stream` from a separate process. Prints a table; exits 1 when a target is missed.
-//   pnpm build && node --expose-gc bench/scale/run.mjs [--calls 1000] [--list 100000] [--js] [--no-tracing] [--node-http]
+//   pnpm build && node --expose-gc bench/scale/run.mjs [--calls 1000] [--list 100000] [--js] [--no-tracing]
+//     [--node-http | --platform-undici]
 // --js: a JavaScript handler in the emulator's worker threads instead of its in-process sleeping handler;
-// --no-tracing: the calls run with the tracer off; --node-http: node:http instead of undici.
+// --no-tracing: the calls run with the tracer off; the HTTP client is the recommended
+// `UndiciHttpClient.layer`, or @effect/platform-node's node:http (--node-http) or undici (--platform-undici).
+import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { spawn } from "node:child_process"
@@ -12,6 +15,7 @@ import { createInterface } from "node:readline"
 import * as v8 from "node:v8"
 import { Calls, CogniteFunctions, Functions } from "../../packages/functions/dist/index.js"
 import { Auth } from "../../packages/http/dist/index.js"
+import * as UndiciHttpClient from "../../packages/http/dist/UndiciHttpClient.js"
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -61,10 +65,28 @@ const peakRss = async (promise) => {
   }
 }
 
+/** The HTTP requests the client has sent (every attempt), by path kind. */
+const sent = { polls: 0, byids: 0, all: 0 }
+const httpClient = process.argv.includes("--node-http")
+  ? NodeHttpClient.layer
+  : process.argv.includes("--platform-undici")
+  ? NodeHttpClient.layerUndici
+  : UndiciHttpClient.layer
+const counted = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (client) =>
+    HttpClient.tapRequest(client, (request) =>
+      Effect.sync(() => {
+        sent.all++
+        if (/\/calls\/byids$/.test(request.url)) sent.byids++
+        else if (/\/calls\/\d+$/.test(request.url)) sent.polls++
+      })))
+).pipe(Layer.provide(httpClient))
+
 const live = (server) =>
   CogniteFunctions.layer({ baseUrl: server.baseUrl, project: server.project }).pipe(
     Layer.provide(Auth.layerToken(Redacted.make(server.token))),
-    Layer.provide(process.argv.includes("--node-http") ? NodeHttpClient.layer : NodeHttpClient.layerUndici)
+    Layer.provide(counted)
   )
 
 /** How long call n sleeps: 1,000..3,000 ms, spread evenly and known in advance. */
@@ -90,6 +112,7 @@ const fanOut = async () => {
         const before = rssMb()
         const heapBefore = process.memoryUsage().heapUsed / 2 ** 20
         const t0 = performance.now()
+        const sent0 = { ...sent }
         const run = Effect.runPromise(
           Effect.forEach(
             Array.from({ length: CALLS }, (_, n) => n),
@@ -129,6 +152,11 @@ const fanOut = async () => {
         const cpu0 = process.cpuUsage()
         const { peak, value: results } = yield* Effect.promise(() => peakRss(run))
         const cpu = process.cpuUsage(cpu0)
+        const requests = {
+          polls: sent.polls - sent0.polls,
+          byids: sent.byids - sent0.byids,
+          all: sent.all - sent0.all
+        }
         const waiting = yield* Effect.promise(() => settled)
         gc()
         const heapAfter = process.memoryUsage().heapUsed / 2 ** 20
@@ -144,6 +172,7 @@ const fanOut = async () => {
           waiting,
           heapAfter,
           cpuSeconds: (cpu.user + cpu.system) / 1e6,
+          requests,
           created: listed.length
         }
       }).pipe(Effect.provide(live(server)))
@@ -206,8 +235,14 @@ const rows = [
   ["wall time, s", fan.seconds.toFixed(1), `<= 1.2 x ${ideal.toFixed(1)} = ${(1.2 * ideal).toFixed(1)}`, ratio <= 1.2],
   ["wall time / ideal (sum of sleeps / 100 running per function)", ratio.toFixed(3), "<= 1.2", ratio <= 1.2],
   [
-    "POST .../call attempts per call (429s waited out included) / polls per call",
+    "POST .../call attempts per call (429s waited out included) / polls per call (requests that observed it)",
     `${(attempts / Math.max(1, ok.length)).toFixed(2)} / ${(polls / Math.max(1, ok.length)).toFixed(1)}`,
+    "-",
+    true
+  ],
+  [
+    "HTTP requests per call: all / GET .../calls/{id} / POST .../calls/byids",
+    [fan.requests.all, fan.requests.polls, fan.requests.byids].map((n) => (n / CALLS).toFixed(2)).join(" / "),
     "-",
     true
   ],

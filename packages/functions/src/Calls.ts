@@ -4,7 +4,9 @@
  * `call` gets a nonce, sends `POST /functions/{id}/call` once (it is never re-sent: when its answer is lost
  * after the body may have left, the call is reconciled by listing the function's recent calls), then polls
  * `GET /functions/{id}/calls/{callId}` on a schedule that starts fast and backs off, until the call ends or
- * a deadline passes. Interrupting it aborts the request in flight and sends nothing more.
+ * a deadline passes; calls of one function waiting at the same time on the default schedule are polled
+ * together by the client's shared poller, one `POST /functions/{id}/calls/byids` per tick. Interrupting it
+ * aborts the request in flight and sends nothing more.
  *
  * @example
  * ```ts
@@ -79,7 +81,11 @@ export interface WaitOptions {
    * (`timeoutMinutes` from `GET /functions/limits`, read once per `CdfClient`) plus one minute of grace.
    */
   readonly deadline?: Duration.DurationInput | undefined
-  /** The poll schedule; by default `Polling.PollSchedule` (unless replaced, 250 ms, x1.5, capped at 5 s, jittered). */
+  /**
+   * The poll schedule; by default `Polling.PollSchedule` (unless replaced, 250 ms, x1.5, capped at 5 s,
+   * jittered); for `call`, shared with the other calls of the function waiting then. A schedule given here
+   * polls this call on its own.
+   */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
 }
 

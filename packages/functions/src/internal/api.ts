@@ -1,5 +1,5 @@
 /** Requests several services share, with their errors narrowed to what each kind of request can end with. */
-import { CogniteFunction, ErrorEnvelope, FunctionsLimits, Items } from "@effect-cdf/core"
+import { CogniteFunction, ErrorEnvelope, FunctionCall, FunctionsLimits, Items } from "@effect-cdf/core"
 import type { Ids } from "@effect-cdf/core"
 import { type CallOutcomeUnknown, NotFound, type UntrustedUrl } from "@effect-cdf/core/Errors"
 import type { CdfClient } from "@effect-cdf/http/CdfClient"
@@ -54,6 +54,16 @@ export const readPages = <A, I>(
     client.paginate(request),
     (error) => isLostOrUntrusted(error) ? Stream.die(error) : Stream.fail(error)
   )
+
+/** `GET /functions/{functionId}/calls/{callId}`: one call as the service sees it now. */
+export const retrieveCall = (client: CdfClient.Service, functionId: number, callId: number) =>
+  read(client, {
+    operation: "cdf.Calls.retrieve",
+    method: "GET",
+    path: path`/functions/${functionId}/calls/${callId}`,
+    safety: "safe",
+    schema: FunctionCall.FunctionCall
+  })
 
 const FunctionItems = Items.Items(CogniteFunction.CogniteFunction)
 

@@ -24,11 +24,12 @@ import { isFunctionDef } from "../FunctionDef.js"
 import type { FunctionRef } from "../FunctionRef.js"
 import * as Polling from "../Polling.js"
 import { Sessions } from "../Sessions.js"
-import { cachedLimits, read, readPages, resolveFunctionId } from "./api.js"
+import { cachedLimits, read, readPages, resolveFunctionId, retrieveCall } from "./api.js"
 import { validCallId } from "./ids.js"
 import { logInterruptedWait } from "./interrupted.js"
 import { decodeResponse, failIfFailed } from "./outcome.js"
 import { gateFor, type PacingOptions } from "./pacing.js"
+import { pollerFor, untilEnded } from "./poller.js"
 import { transientPollError } from "./polling.js"
 import { KnownCalls } from "./reconcile.js"
 import { makeReconciler } from "./reconciler.js"
@@ -79,14 +80,7 @@ export const make = (pacing?: PacingOptions) =>
     const defaultDeadline = Polling.defaultDeadline(cachedLimits(client))
     const known = new KnownCalls()
 
-    const getCall = (functionId: number, callId: number) =>
-      read(client, {
-        operation: "cdf.Calls.retrieve",
-        method: "GET",
-        path: path`/functions/${functionId}/calls/${callId}`,
-        safety: "safe",
-        schema: FunctionCall.FunctionCall
-      })
+    const getCall = (functionId: number, callId: number) => retrieveCall(client, functionId, callId)
 
     const getResponse = (functionId: number, callId: number) =>
       read(client, {
@@ -107,6 +101,7 @@ export const make = (pacing?: PacingOptions) =>
       }).pipe(Effect.map((logs) => logs.items))
 
     const gate = gateFor(client, pacing)
+    const poller = pollerFor(client)
     const reconciler = makeReconciler(client, sessions, known)
     const reconcileWith = reconciler.reconcileWith
 
@@ -167,7 +162,8 @@ export const make = (pacing?: PacingOptions) =>
               Effect.map(
                 waitUntilEnded(started.handle, Option.some(started.call), started.report, {
                   ...options,
-                  schedule: options.schedule ?? gate.whileQueued(functionId, fallback)
+                  schedule: options.schedule ?? gate.whileQueued(functionId, fallback),
+                  queued: options.schedule === undefined ? () => gate.queued(functionId) : undefined
                 }),
                 (ended) => ({ handle: started.handle, ended })
               ))
@@ -186,7 +182,7 @@ export const make = (pacing?: PacingOptions) =>
       handle: FunctionCall.CallHandle,
       first: Option.Option<FunctionCall.FunctionCall>,
       report: CallReport,
-      options: WaitOptions
+      options: WaitOptions & { readonly queued?: (() => boolean) | undefined }
     ) {
       const startedWaiting = yield* Clock.currentTimeMillis
       const budget = options.deadline === undefined ? yield* defaultDeadline : Duration.decode(options.deadline)
@@ -194,7 +190,7 @@ export const make = (pacing?: PacingOptions) =>
       const deadline = Math.ceil((Option.isSome(first) ? handle.startedAt : startedWaiting) + Duration.toMillis(budget))
       const warned = new Set<string>()
       let state = report
-      const ended = yield* Polling.until({
+      const ended = yield* untilEnded(poller, handle, options.queued, {
         poll: getCall(handle.functionId, handle.callId),
         isDone: (call) => FunctionCall.isTerminal(call.status),
         deadline,

@@ -19,11 +19,12 @@ export interface PacingOptions {
   /** Calls of the project running at once; default 250 (CDF's documented limit). */
   readonly maxRunningCallsPerProject?: number | undefined
   /**
-   * How many more calls than the limits may be in flight at once, as a factor; default 1.2. A slot here
-   * is freed when a call is seen ended, up to one poll interval after the service freed its own (at most
-   * {@link QUEUED_POLL_MILLIS} while other calls wait for the slot):
-   * sending a few more keeps the service's slots busy, and the few sent too early are answered `429`,
-   * which started nothing and is waited out. 1 never sends above the limits.
+   * How many more calls than the limits may be in flight at once, as a factor; default 1 (never above the
+   * limits). A slot here is freed when a call is seen ended: calls waiting together on the default schedule
+   * share a poll every {@link SHARED_QUEUED_POLL_MILLIS} while others wait for a slot (one waiting alone, or
+   * on its own schedule, at most every {@link QUEUED_POLL_MILLIS}). A factor above 1 sends a few more to
+   * keep the service's slots busy when ends are seen late; the few sent too early are answered `429`, which
+   * started nothing and is waited out.
    */
   readonly overcommit?: number | undefined
   /**
@@ -38,6 +39,8 @@ export interface Gate {
   /** Runs `use` holding a running-call slot of `functionId` and of the project. */
   readonly withSlot: <A, E, R>(functionId: Ids.FunctionId, use: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly throttleTimeout: Duration.Duration
+  /** Whether calls of `functionId` (or of the project) wait here for a slot now. */
+  readonly queued: (functionId: Ids.FunctionId) => boolean
   /**
    * `schedule` with its delays cut to {@link QUEUED_POLL_MILLIS} while calls of `functionId` (or of the
    * project) wait here for a slot, for the wait of a call holding one: its slot is handed on soon after the
@@ -51,6 +54,12 @@ export interface Gate {
 
 /** The longest delay between the polls of a call holding a slot others wait for: 500 ms. */
 export const QUEUED_POLL_MILLIS = 500
+
+/**
+ * The longest delay between the shared polls of several calls of a function while others wait for a slot:
+ * 100 ms. One request polls them all, so a freed slot is seen sooner at the cost of one request per tick.
+ */
+export const SHARED_QUEUED_POLL_MILLIS = 100
 
 const positive = (value: number | undefined, fallback: number) =>
   value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : fallback
@@ -123,7 +132,7 @@ export class Slots {
 export const makeGate = (options: PacingOptions = {}): Gate => {
   const factor = options.overcommit !== undefined && Number.isFinite(options.overcommit) && options.overcommit >= 1
     ? options.overcommit
-    : 1.2
+    : 1
   const perFunction = Math.ceil(positive(options.maxRunningCallsPerFunction, 100) * factor)
   const project = new Slots(Math.ceil(positive(options.maxRunningCallsPerProject, 250) * factor))
   const functions = new Map<number, { readonly slots: Slots; users: number }>()
@@ -148,6 +157,7 @@ export const makeGate = (options: PacingOptions = {}): Gate => {
     project.waiting > 0 || (functions.get(functionId)?.slots.waiting ?? 0) > 0
   return {
     withSlot,
+    queued,
     whileQueued: (functionId, schedule) =>
       Schedule.modifyDelay(schedule, (_, delay) =>
         queued(functionId) && Duration.toMillis(delay) > QUEUED_POLL_MILLIS
